@@ -1,0 +1,138 @@
+package io.dvs.node.dedup;
+
+import com.google.common.base.Preconditions;
+import com.google.common.base.Verify;
+import java.util.BitSet;
+
+/**
+ * The free-space map over physical locations L in {@code [0, capacityBlocks)}. Every L is in
+ * exactly one state:
+ *
+ * <ul>
+ *   <li>free: may be allocated and overwritten;
+ *   <li>used: allocated, or holding data referenced by the LBA map;
+ *   <li>quarantined: freed by a metadata change that is not committed yet. Its old data may
+ *       still be what the last commit points to, so it must not be overwritten until that change
+ *       is durable; {@link #releaseQuarantine} (after the commit) makes it free.
+ * </ul>
+ *
+ * Nothing here is persistent: at start-up the map is rebuilt from the committed block table
+ * (an L is used iff it has a record), so it can never disagree with the metadata.
+ *
+ * <p>Not thread-safe: the {@link DedupEngine}'s metadata lock guards it.
+ */
+final class SpaceAllocator {
+  /** Returned by {@link #allocate} when no L is free. */
+  static final long NONE = -1;
+
+  /**
+   * The bitmaps are java.util.BitSets, indexed by int: 2^31 - 1 blocks (8 TiB) per SN until the
+   * multi-device allocator of algorithm 4 replaces them.
+   */
+  static final long CAPACITY_BLOCKS_MAX = Integer.MAX_VALUE;
+
+  private final int capacityBlocks;
+  /** Used or quarantined Ls: a clear bit is free. */
+  private final BitSet taken;
+  private final BitSet quarantined;
+  private int quarantinedCount;
+  private int takenCount;
+  /** Next-fit cursor: allocation continues where it stopped, so new data lands sequentially. */
+  private int cursor;
+
+  SpaceAllocator(long capacityBlocks) {
+    Preconditions.checkArgument(capacityBlocks >= 1 && capacityBlocks <= CAPACITY_BLOCKS_MAX,
+        "capacityBlocks: %s (expected: 1..%s)", capacityBlocks, CAPACITY_BLOCKS_MAX);
+    this.capacityBlocks = (int) capacityBlocks;
+    this.taken = new BitSet(this.capacityBlocks);
+    this.quarantined = new BitSet();
+  }
+
+  long capacityBlocks() {
+    return capacityBlocks;
+  }
+
+  /** Free blocks: neither used nor quarantined. */
+  long freeBlocks() {
+    return capacityBlocks - takenCount;
+  }
+
+  int quarantinedCount() {
+    return quarantinedCount;
+  }
+
+  /** At start-up: {@code location} holds committed data. */
+  void markUsed(long location) {
+    int l = checkLocation(location);
+    Verify.verify(!taken.get(l), "L %s listed twice in the block table", location);
+    taken.set(l);
+    takenCount++;
+  }
+
+  /** A free L, now used; or {@link #NONE}. */
+  long allocate() {
+    int l = taken.nextClearBit(cursor);
+    if (l >= capacityBlocks) {
+      l = taken.nextClearBit(0);
+      if (l >= capacityBlocks) {
+        return NONE;
+      }
+    }
+    taken.set(l);
+    takenCount++;
+    cursor = l + 1 == capacityBlocks ? 0 : l + 1;
+    return l;
+  }
+
+  /**
+   * Returns an L that was allocated but never referenced by any metadata (the write failed or
+   * lost a race to identical content): it is free again at once.
+   */
+  void unallocate(long location) {
+    int l = checkLocation(location);
+    Verify.verify(taken.get(l) && !quarantined.get(l), "unallocate L %s: not allocated",
+        location);
+    taken.clear(l);
+    takenCount--;
+  }
+
+  /** A used L lost its last reference in the open (uncommitted) transaction. */
+  void quarantine(long location) {
+    int l = checkLocation(location);
+    Verify.verify(taken.get(l) && !quarantined.get(l), "quarantine L %s: not in use", location);
+    quarantined.set(l);
+    quarantinedCount++;
+  }
+
+  /**
+   * After a commit: the quarantined Ls become free. Returns them, in order, so the caller can
+   * discard their data; the caller must do that before it allocates again.
+   */
+  long[] releaseQuarantine() {
+    long[] released = new long[quarantinedCount];
+    int i = 0;
+    for (int l = quarantined.nextSetBit(0); l >= 0; l = quarantined.nextSetBit(l + 1)) {
+      released[i++] = l;
+      taken.clear(l);
+    }
+    Verify.verify(i == quarantinedCount, "quarantine count %s, bits %s", quarantinedCount, i);
+    takenCount -= i;
+    quarantined.clear();
+    quarantinedCount = 0;
+    return released;
+  }
+
+  boolean isFree(long location) {
+    return !taken.get(checkLocation(location));
+  }
+
+  boolean isQuarantined(long location) {
+    return quarantined.get(checkLocation(location));
+  }
+
+  private int checkLocation(long location) {
+    Verify.verify(location >= 0 && location < capacityBlocks,
+        "L %s outside the device (0..%s)", location, capacityBlocks);
+    return (int) location;
+  }
+}

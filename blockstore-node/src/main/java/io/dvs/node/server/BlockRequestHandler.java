@@ -1,0 +1,74 @@
+package io.dvs.node.server;
+
+import io.dvs.node.dedup.DedupEngine;
+import io.dvs.protocol.DvsException;
+import io.dvs.protocol.ErrorCode;
+import io.dvs.protocol.Frame;
+import io.dvs.protocol.message.BlockOps;
+import io.dvs.protocol.rpc.RequestHandler;
+
+/**
+ * The SN's side of the wire: decodes the block opcodes (see {@link BlockOps} for their bodies)
+ * and runs them on the {@link DedupEngine}. Bytes from the network are checked here, before the
+ * engine sees them: a bad body or PA is BAD_REQUEST and the connection keeps serving. Metadata
+ * server opcodes are UNKNOWN_OPCODE. Called concurrently by the RPC handler pool.
+ */
+public final class BlockRequestHandler implements RequestHandler {
+  private static final byte[] EMPTY = new byte[0];
+
+  private final DedupEngine engine;
+
+  public BlockRequestHandler(DedupEngine engine) {
+    this.engine = engine;
+  }
+
+  @Override
+  public byte[] handle(Frame request) {
+    byte[] body = request.body();
+    switch (request.opcode()) {
+      case WRITE_BLOCKS -> {
+        BlockOps.WriteBlocks write = BlockOps.WriteBlocks.decode(body);
+        checkPas(write.pas(), "WRITE_BLOCKS");
+        engine.write(write.pas(), write.data(), write.dataOffset());
+        return EMPTY;
+      }
+      case READ_BLOCKS -> {
+        BlockOps.ReadBlocks read = BlockOps.ReadBlocks.decode(body);
+        checkPas(read.pas(), "READ_BLOCKS");
+        return engine.read(read.pas());
+      }
+      case RELEASE_BLOCKS -> {
+        BlockOps.ReleaseBlocks release = BlockOps.ReleaseBlocks.decode(body);
+        checkPas(release.pas(), "RELEASE_BLOCKS");
+        engine.release(release.pas());
+        return EMPTY;
+      }
+      case FLUSH -> {
+        expectEmpty(body, "FLUSH");
+        engine.commit();
+        return EMPTY;
+      }
+      case NODE_STATS -> {
+        expectEmpty(body, "NODE_STATS");
+        return engine.stats().encode();
+      }
+      default -> throw new DvsException(ErrorCode.UNKNOWN_OPCODE, request.opcode()
+          + " is a metadata server request; this is a storage node");
+    }
+  }
+
+  private static void checkPas(long[] pas, String op) {
+    for (long pa : pas) {
+      if (pa >= DedupEngine.PA_COUNT_MAX) {
+        throw DvsException.badRequest(op + " pa: " + pa + " (expected: < "
+            + DedupEngine.PA_COUNT_MAX + ")");
+      }
+    }
+  }
+
+  private static void expectEmpty(byte[] body, String op) {
+    if (body.length != 0) {
+      throw DvsException.badRequest(op + ": " + body.length + " body bytes (expected: 0)");
+    }
+  }
+}

@@ -1,0 +1,220 @@
+package io.dvs.node.dedup;
+
+import static io.dvs.protocol.ProtocolLimits.BLOCK_SIZE_BYTES;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dvs.node.store.DataDirectory;
+import io.dvs.protocol.DvsException;
+import io.dvs.protocol.ErrorCode;
+import io.dvs.protocol.message.NodeStats;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DedupEngineTest {
+  @TempDir Path dir;
+  private DedupEngine engine;
+
+  private DedupEngine open(long capacityBlocks) {
+    DataDirectory d = DataDirectory.openOrFormat(dir, capacityBlocks, Fingerprinters.SHA_256);
+    engine = DedupEngine.open(d.meta(), d.device(), Fingerprinters.forName(
+        d.superblock().fingerprintAlgorithm()));
+    return engine;
+  }
+
+  @AfterEach
+  void closeEngine() {
+    if (engine != null) {
+      engine.close();
+    }
+  }
+
+  /** A block whose every byte is {@code seed}: equal seeds, equal content. */
+  static byte[] block(int seed) {
+    byte[] b = new byte[BLOCK_SIZE_BYTES];
+    java.util.Arrays.fill(b, (byte) seed);
+    b[0] = (byte) (seed >> 8);
+    return b;
+  }
+
+  private static byte[] blocks(int... seeds) {
+    byte[] out = new byte[seeds.length * BLOCK_SIZE_BYTES];
+    for (int i = 0; i < seeds.length; i++) {
+      System.arraycopy(block(seeds[i]), 0, out, i * BLOCK_SIZE_BYTES, BLOCK_SIZE_BYTES);
+    }
+    return out;
+  }
+
+  private void write(long pa, int seed) {
+    engine.write(new long[] {pa}, block(seed), 0);
+  }
+
+  private void assertReads(long pa, byte[] expected) {
+    assertArrayEquals(expected, engine.read(new long[] {pa}), "PA " + pa);
+  }
+
+  @Test
+  void identicalBlocksAreStoredOnce() {
+    open(100);
+    engine.write(new long[] {1, 2, 3, 4}, blocks(7, 7, 8, 7), 0);
+    write(5, 8);
+    NodeStats s = engine.stats();
+    assertEquals(2, s.usedBlocks(), "two distinct contents");
+    assertEquals(5, s.mappedPas());
+    assertEquals(2, s.uniqueWrites());
+    assertEquals(3, s.duplicateWrites());
+    assertEquals(100, s.capacityBlocks());
+    assertEquals(engine.locationOf(1), engine.locationOf(4));
+    assertEquals(3, engine.refCount(engine.locationOf(1)));
+    assertEquals(2, engine.refCount(engine.locationOf(3)));
+    assertReads(4, block(7));
+    assertReads(5, block(8));
+    assertReads(99, new byte[BLOCK_SIZE_BYTES]);
+  }
+
+  @Test
+  void overwriteAndReleaseDropReferencesAndFreeSpace() {
+    open(100);
+    write(1, 7);
+    write(2, 7);
+    long l7 = engine.locationOf(1);
+    write(1, 9); // overwrite: L of 7 keeps one reference
+    assertEquals(1, engine.refCount(l7));
+    assertEquals(2, engine.stats().usedBlocks());
+    write(1, 9); // idempotent retry: nothing changes
+    assertEquals(1, engine.refCount(engine.locationOf(1)));
+    engine.release(new long[] {2, 2, 42}); // a PA twice and an unmapped PA: no-ops
+    assertEquals(0, engine.refCount(l7));
+    assertTrue(engine.isQuarantined(l7));
+    assertReads(2, new byte[BLOCK_SIZE_BYTES]);
+    NodeStats s = engine.stats();
+    assertEquals(1, s.usedBlocks());
+    assertEquals(1, s.mappedPas());
+    write(3, 7); // content 7 is gone from the index: stored anew, at another L
+    assertNotEquals(l7, engine.locationOf(3));
+    engine.commit();
+    assertTrue(!engine.isQuarantined(l7), "commit frees the quarantined L");
+  }
+
+  @Test
+  void restartKeepsEveryFlushedBlock() {
+    open(1000);
+    Random random = new Random(42);
+    byte[] data = new byte[64 * BLOCK_SIZE_BYTES];
+    random.nextBytes(data);
+    long[] pas = new long[64];
+    for (int i = 0; i < 64; i++) {
+      pas[i] = 1_000_000L + i * 7;
+    }
+    engine.write(pas, data, 0);
+    engine.write(new long[] {5, 6}, blocks(3, 3), 0);
+    NodeStats before = engine.stats();
+    engine.commit();
+    engine.close();
+    open(1); // the capacity only matters when formatting
+    assertArrayEquals(data, engine.read(pas));
+    assertReads(6, block(3));
+    assertEquals(before, engine.stats());
+    assertEquals(1000, engine.stats().capacityBlocks());
+  }
+
+  @Test
+  void crashKeepsTheLastCommitAndNeverTheQuarantinedData() {
+    open(10);
+    engine.write(new long[] {1, 2, 3, 4, 5, 6, 7, 8}, blocks(1, 2, 3, 4, 5, 6, 7, 8), 0);
+    engine.release(new long[] {3, 4});
+    engine.commit(); // L0, L1, L4..L7 hold data; L2, L3, L8, L9 are free
+    write(1, 11); // overwrite: L0 quarantined, new content at L8
+    engine.release(new long[] {2}); // L1 quarantined
+    // Two more new blocks fill L9 and wrap around: they must skip L0 and L1 (quarantined) and
+    // take L2 and L3, or the crash below would leave PAs 1 and 2 pointing at foreign data.
+    engine.write(new long[] {20, 21, 22}, blocks(20, 21, 22), 0);
+    assertTrue(engine.isQuarantined(0) && engine.isQuarantined(1));
+    for (long pa : new long[] {20, 21, 22}) {
+      assertTrue(engine.locationOf(pa) > 1, "PA " + pa + " at L " + engine.locationOf(pa));
+    }
+    engine.crash();
+    engine = null;
+    open(10);
+    assertReads(1, block(1));
+    assertReads(2, block(2));
+    assertReads(3, new byte[BLOCK_SIZE_BYTES]);
+    assertReads(20, new byte[BLOCK_SIZE_BYTES]);
+    assertEquals(6, engine.stats().usedBlocks());
+    assertEquals(6, engine.stats().mappedPas());
+  }
+
+  @Test
+  void noSpaceThenRecoveryAfterRelease() {
+    open(4);
+    engine.write(new long[] {0, 1, 2, 3}, blocks(1, 2, 3, 4), 0);
+    NodeStats full = engine.stats();
+    DvsException e = assertThrows(DvsException.class, () -> write(4, 5));
+    assertEquals(ErrorCode.NO_SPACE, e.code());
+    write(5, 2); // duplicates still fit
+    assertEquals(full.usedBlocks(), engine.stats().usedBlocks());
+    for (int pa = 0; pa < 4; pa++) {
+      assertReads(pa, block(pa + 1));
+    }
+    assertReads(4, new byte[BLOCK_SIZE_BYTES]);
+    engine.release(new long[] {0});
+    write(4, 5); // the freed L comes back through a commit, not a silent reuse
+    assertReads(4, block(5));
+    for (int pa = 1; pa < 4; pa++) {
+      assertReads(pa, block(pa + 1));
+    }
+    assertEquals(4, engine.stats().usedBlocks());
+  }
+
+  @Test
+  void batchWithDuplicatesInsideItAndARepeatedPa() {
+    open(10);
+    engine.write(new long[] {1, 2, 1}, blocks(5, 5, 6), 0);
+    assertReads(1, block(6));
+    assertReads(2, block(5));
+    assertEquals(2, engine.stats().usedBlocks());
+    assertEquals(2, engine.stats().mappedPas());
+  }
+
+  @Test
+  void concurrentWritersKeepRefcountsExact() throws Exception {
+    open(10_000);
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        int thread = t;
+        futures.add(pool.submit(() -> {
+          for (int i = 0; i < 200; i++) {
+            // Shared contents (i % 50) across threads, disjoint PAs per thread.
+            engine.write(new long[] {thread * 1000L + i}, block(i % 50), 0);
+          }
+        }));
+      }
+      for (Future<?> f : futures) {
+        f.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+    NodeStats s = engine.stats();
+    assertEquals(50, s.usedBlocks());
+    assertEquals(800, s.mappedPas());
+    assertEquals(16, engine.refCount(engine.locationOf(0)));
+    engine.close();
+    engine = null;
+    open(1); // the reopen check recounts references against the counters
+    assertReads(3199 - 3000 + 3000, block(199 % 50));
+  }
+}

@@ -1,0 +1,160 @@
+package io.dvs.client;
+
+import io.dvs.client.fs.DvsFilesystem;
+import io.dvs.protocol.DvsException;
+import io.dvs.protocol.ErrorCode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A {@link DvsFilesystem} mounted in the kernel through libfuse2 (jnr-fuse). libfuse's loop
+ * runs multithreaded on its own thread; {@link #unmount} or an outside `fusermount -u` ends it.
+ */
+public final class FuseMount {
+  /** How long the kernel may take to mount us and send FUSE_INIT. */
+  static final long MOUNT_TIMEOUT_MS = 30_000;
+  /** How long an unmount may take before we detach lazily. */
+  static final long UNMOUNT_TIMEOUT_MS = 30_000;
+
+  /**
+   * 128 KiB requests (the kernel sends 4 KiB writes without big_writes), the root's mount
+   * shared with all users, kernel permission checks, our inode numbers in st_ino.
+   */
+  static final String BASE_OPTIONS =
+      "big_writes,max_write=131072,max_read=131072,fsname=dvs,subtype=dvs,use_ino,"
+          + "default_permissions";
+
+  private final DvsFilesystem fs;
+  private final Path mountPoint;
+  private final CompletableFuture<Integer> loop;
+
+  private FuseMount(DvsFilesystem fs, Path mountPoint, CompletableFuture<Integer> loop) {
+    this.fs = fs;
+    this.mountPoint = mountPoint;
+    this.loop = loop;
+  }
+
+  /** Checks the mount point, mounts, and returns once the kernel has initialised the mount. */
+  public static FuseMount mount(DvsFilesystem fs, Path mountPoint, List<String> extraOptions) {
+    Path mp = mountPoint.toAbsolutePath().normalize();
+    checkMountPoint(mp);
+    List<String> args = new ArrayList<>();
+    StringBuilder options = new StringBuilder(BASE_OPTIONS);
+    if (isRoot()) {
+      options.append(",allow_other");
+    }
+    for (String o : extraOptions) {
+      options.append(',').append(o);
+    }
+    args.add("-o");
+    args.add(options.toString());
+    CompletableFuture<Integer> loop = new CompletableFuture<>();
+    Thread thread = new Thread(() -> {
+      try {
+        fs.mount(mp, true, false, args.toArray(new String[0]));
+        loop.complete(0);
+      } catch (Throwable t) {
+        loop.completeExceptionally(t);
+      }
+    }, "dvs-fuse-loop");
+    thread.setDaemon(true);
+    thread.start();
+    awaitInit(fs, mp, loop);
+    return new FuseMount(fs, mp, loop);
+  }
+
+  private static void awaitInit(DvsFilesystem fs, Path mp, CompletableFuture<Integer> loop) {
+    long deadline = System.currentTimeMillis() + MOUNT_TIMEOUT_MS;
+    try {
+      while (!fs.initialized().await(50, TimeUnit.MILLISECONDS)) {
+        if (loop.isDone()) {
+          throw new DvsException(ErrorCode.UNAVAILABLE, "cannot mount " + mp
+              + ": libfuse refused (is /dev/fuse usable? run as root, or install fuse3)");
+        }
+        if (System.currentTimeMillis() > deadline) {
+          throw new DvsException(ErrorCode.TIMEOUT, "mounting " + mp + " took over "
+              + MOUNT_TIMEOUT_MS + " ms");
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DvsException(ErrorCode.UNAVAILABLE, "interrupted while mounting " + mp);
+    }
+  }
+
+  private static void checkMountPoint(Path mp) {
+    if (!Files.isDirectory(mp)) {
+      throw new DvsException(ErrorCode.INVALID_ARGUMENT, "mount point " + mp
+          + " is not a directory; create it first: mkdir -p " + mp);
+    }
+    try (Stream<Path> entries = Files.list(mp)) {
+      if (entries.findAny().isPresent()) {
+        throw new DvsException(ErrorCode.INVALID_ARGUMENT, "mount point " + mp
+            + " is not empty (is something mounted there already?); choose an empty directory");
+      }
+    } catch (IOException e) {
+      throw new DvsException(ErrorCode.INVALID_ARGUMENT,
+          "cannot read mount point " + mp + ": " + e.getMessage());
+    }
+    if (!Files.exists(Path.of("/dev/fuse"))) {
+      throw new DvsException(ErrorCode.UNAVAILABLE,
+          "/dev/fuse is missing: load the fuse module (modprobe fuse) or install fuse3");
+    }
+  }
+
+  static boolean isRoot() {
+    return "root".equals(System.getProperty("user.name"));
+  }
+
+  public Path mountPoint() {
+    return mountPoint;
+  }
+
+  /** Waits until the kernel unmounted us (by {@link #unmount} or `fusermount -u`). */
+  public void awaitUnmounted() {
+    loop.handle((v, e) -> null).join();
+  }
+
+  public boolean isMounted() {
+    return !loop.isDone();
+  }
+
+  /**
+   * Unmounts and waits for libfuse's loop to end. A busy mount point (a process has a file
+   * open or its cwd there) is detached lazily: it disappears from the namespace at once and the
+   * kernel finishes the unmount when the last user leaves.
+   */
+  public void unmount() {
+    if (loop.isDone()) {
+      return;
+    }
+    if (run("fusermount", "-u", mountPoint.toString()) != 0) {
+      run("fusermount", "-u", "-z", mountPoint.toString());
+    }
+    try {
+      loop.handle((v, e) -> null).get(UNMOUNT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new DvsException(ErrorCode.TIMEOUT, "unmounting " + mountPoint + " did not finish in "
+          + UNMOUNT_TIMEOUT_MS + " ms");
+    }
+  }
+
+  private static int run(String... command) {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      return p.waitFor(UNMOUNT_TIMEOUT_MS, TimeUnit.MILLISECONDS) ? p.exitValue() : -1;
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+}

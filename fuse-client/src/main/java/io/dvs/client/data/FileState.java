@@ -1,0 +1,30 @@
+package io.dvs.client.data;
+
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A regular file's data state on the client: its LPT, loaded from the MS on first use.
+ * {@link #lock} guards {@link #lpt} and {@link #loaded}: readers share it, a writer (write,
+ * truncate, punch) holds it alone, so overlapping writes to one block are never interleaved.
+ */
+public final class FileState {
+  final long ino;
+  final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  final Lpt lpt = new Lpt();
+  boolean loaded;
+
+  public FileState(long ino, boolean lptKnownEmpty) {
+    this.ino = ino;
+    this.loaded = lptKnownEmpty;
+  }
+
+  /** Blocks with data, if the LPT is loaded; -1 if not yet. */
+  public long mappedBlocksIfLoaded() {
+    lock.readLock().lock();
+    try {
+      return loaded ? lpt.mappedBlocks() : -1;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+}

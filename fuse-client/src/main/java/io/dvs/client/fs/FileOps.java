@@ -1,0 +1,77 @@
+package io.dvs.client.fs;
+
+import io.dvs.client.meta.Inode;
+import io.dvs.protocol.message.InodeAttrs;
+import jnr.ffi.Pointer;
+
+/** create, open, read, write, flush, release, fsync: file handles and their data. */
+final class FileOps {
+  /** Largest read or write FUSE sends with max_read/max_write=128 KiB; bounds our buffers. */
+  static final int IO_BYTES_MAX = 1 << 20;
+
+  private final FsContext ctx;
+
+  FileOps(FsContext ctx) {
+    this.ctx = ctx;
+  }
+
+  /** create(2) = mknod + open: returns the new handle. */
+  long create(String path, long mode, int uid, int gid) {
+    Inode inode = ctx.namespace().mknod(path, InodeAttrs.S_IFREG | ((int) mode & 07777), uid, gid, 0);
+    return open(inode);
+  }
+
+  /** open(2): the kernel already checked permissions (default_permissions). */
+  long open(String path) {
+    return open(ctx.namespace().resolve(path));
+  }
+
+  private long open(Inode inode) {
+    ctx.namespace().opened(inode);
+    try {
+      return ctx.handles().add(inode);
+    } catch (RuntimeException e) {
+      ctx.namespace().released(inode);
+      throw e;
+    }
+  }
+
+  int read(long fh, Pointer buf, long size, long offset) {
+    checkIo(size, offset);
+    Inode inode = ctx.handles().get(fh);
+    byte[] bytes = new byte[(int) size];
+    int n = ctx.data().read(inode, offset, bytes, (int) size);
+    buf.put(0, bytes, 0, n);
+    return n;
+  }
+
+  int write(long fh, Pointer buf, long size, long offset) {
+    checkIo(size, offset);
+    Inode inode = ctx.handles().get(fh);
+    byte[] bytes = new byte[(int) size];
+    buf.get(0, bytes, 0, (int) size);
+    ctx.data().write(inode, offset, bytes, (int) size);
+    return (int) size;
+  }
+
+  private static void checkIo(long size, long offset) {
+    if (size < 0 || size > IO_BYTES_MAX || offset < 0) {
+      throw new FsException(Errno.EINVAL, "I/O of " + size + " bytes at " + offset);
+    }
+  }
+
+  /** release: the last close of a handle; an unlinked inode goes with its last handle. */
+  int release(long fh) {
+    ctx.namespace().released(ctx.handles().remove(fh));
+    return 0;
+  }
+
+  /**
+   * fsync(2)/fdatasync(2): the file's data and every metadata change it depends on become
+   * durable: FLUSH to each SN written, then the pending metadata group applied by the MS.
+   */
+  int fsync() {
+    ctx.journal().ship();
+    return 0;
+  }
+}

@@ -1,0 +1,378 @@
+package io.dvs.client.meta;
+
+import static io.dvs.client.fs.Errno.EBUSY;
+import static io.dvs.client.fs.Errno.EEXIST;
+import static io.dvs.client.fs.Errno.EINVAL;
+import static io.dvs.client.fs.Errno.EISDIR;
+import static io.dvs.client.fs.Errno.EMLINK;
+import static io.dvs.client.fs.Errno.ENAMETOOLONG;
+import static io.dvs.client.fs.Errno.ENOENT;
+import static io.dvs.client.fs.Errno.ENOTDIR;
+import static io.dvs.client.fs.Errno.ENOTEMPTY;
+import static io.dvs.client.fs.Errno.EPERM;
+import static io.dvs.protocol.message.InodeAttrs.S_IFDIR;
+import static io.dvs.protocol.message.InodeAttrs.S_IFLNK;
+import static io.dvs.protocol.message.InodeAttrs.S_IFMT;
+
+import io.dvs.client.fs.FsException;
+import io.dvs.protocol.ProtocolLimits;
+import io.dvs.protocol.message.InodeAttrs;
+import io.dvs.protocol.message.JournalRecord;
+import io.dvs.protocol.message.MetadataOps;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.LongSupplier;
+
+/**
+ * The volume's namespace as the client sees it: inodes and directories, loaded from the MS on
+ * first use, changed locally at once and queued in the {@link MetadataJournal}. The client holds
+ * the volume's read-write lease, so its view is the truth and the MS catches up group by group.
+ *
+ * <p>One lock, this object's monitor, guards the inode table and every directory's entries.
+ * Operations are in-memory except the first visit of a directory, which loads it.
+ */
+public final class Namespace {
+  /** Hard links per inode; ext4's limit, and what `ln` users expect. */
+  public static final int LINKS_MAX = 65_000;
+
+  private final MetadataSource source;
+  private final MetadataJournal journal;
+  private final LongSupplier nowNs;
+  private final Map<Long, Inode> inodes = new HashMap<>();
+  private long nextIno;
+
+  /** Where inodes and directories come from: the MS, or a fake in tests. */
+  public interface MetadataSource {
+    InodeAttrs getInode(long ino);
+
+    MetadataOps.DirPage listDir(long dirIno, String afterName, int maxEntries);
+  }
+
+  public Namespace(MetadataSource source, MetadataJournal journal, long nextIno,
+      LongSupplier nowNs) {
+    this.source = source;
+    this.journal = journal;
+    this.nextIno = nextIno;
+    this.nowNs = nowNs;
+  }
+
+  /** Resolves {@code path} ("/" or "/a/b") to its inode; ENOENT or ENOTDIR on the way. */
+  public synchronized Inode resolve(String path) {
+    Inode current = root();
+    for (String name : components(path)) {
+      current = child(current, name);
+    }
+    return current;
+  }
+
+  public synchronized List<MetadataOps.DirEntry> list(String path) {
+    Inode dir = resolve(path);
+    List<MetadataOps.DirEntry> entries = new ArrayList<>();
+    for (Map.Entry<String, Long> e : children(dir).entrySet()) {
+      entries.add(new MetadataOps.DirEntry(e.getKey(), inode(e.getValue()).attrs()));
+    }
+    return entries;
+  }
+
+  public synchronized Inode mkdir(String path, int mode, int uid, int gid) {
+    return createNode(path, S_IFDIR | (mode & 07777), uid, gid, 0, "");
+  }
+
+  /** Creates a regular file, FIFO, socket or device node ({@code mode} carries the type). */
+  public synchronized Inode mknod(String path, int mode, int uid, int gid, long rdev) {
+    if ((mode & S_IFMT) == 0 || (mode & S_IFMT) == S_IFDIR || (mode & S_IFMT) == S_IFLNK) {
+      throw new FsException(EINVAL, "mknod of type " + Integer.toOctalString(mode & S_IFMT));
+    }
+    return createNode(path, mode, uid, gid, rdev, "");
+  }
+
+  public synchronized Inode symlink(String target, String path, int uid, int gid) {
+    if (target.getBytes(StandardCharsets.UTF_8).length > ProtocolLimits.SYMLINK_TARGET_BYTES_MAX) {
+      throw new FsException(ENAMETOOLONG, "symlink target too long");
+    }
+    return createNode(path, S_IFLNK | 0777, uid, gid, 0, target);
+  }
+
+  private Inode createNode(String path, int mode, int uid, int gid, long rdev, String target) {
+    Inode parent = parentOf(path);
+    String name = checkedName(lastComponent(path));
+    if (children(parent).containsKey(name)) {
+      throw new FsException(EEXIST, path);
+    }
+    long now = nowNs.getAsLong();
+    boolean isDir = (mode & S_IFMT) == S_IFDIR;
+    long size = target.getBytes(StandardCharsets.UTF_8).length;
+    InodeAttrs attrs = new InodeAttrs(nextIno++, mode, isDir ? 2 : 1, uid, gid, rdev, size,
+        now, now, now, target);
+    Inode inode = new Inode(attrs, true);
+    if (isDir) {
+      inode.children = new TreeMap<>();
+      inode.parentIno = parent.ino();
+      setAttrs(parent, parent.attrs().withNlink(parent.attrs().nlink() + 1));
+    }
+    inodes.put(attrs.ino(), inode);
+    journal.putInode(attrs);
+    addEntry(parent, name, inode.ino(), now);
+    return inode;
+  }
+
+  public synchronized void link(String existingPath, String newPath) {
+    Inode inode = resolve(existingPath);
+    if (inode.attrs().isDirectory()) {
+      throw new FsException(EPERM, "hard link to a directory");
+    }
+    if (inode.attrs().nlink() >= LINKS_MAX) {
+      throw new FsException(EMLINK, existingPath);
+    }
+    Inode parent = parentOf(newPath);
+    String name = checkedName(lastComponent(newPath));
+    if (children(parent).containsKey(name)) {
+      throw new FsException(EEXIST, newPath);
+    }
+    long now = nowNs.getAsLong();
+    InodeAttrs a = inode.attrs();
+    setAttrs(inode, a.withNlink(a.nlink() + 1).withTimes(a.atimeNs(), a.mtimeNs(), now));
+    addEntry(parent, name, inode.ino(), now);
+  }
+
+  public synchronized void unlink(String path) {
+    Inode parent = parentOf(path);
+    String name = lastComponent(path);
+    Inode inode = child(parent, name);
+    if (inode.attrs().isDirectory()) {
+      throw new FsException(EISDIR, path);
+    }
+    removeEntry(parent, name, nowNs.getAsLong());
+    dropLink(inode);
+  }
+
+  public synchronized void rmdir(String path) {
+    if (components(path).isEmpty()) {
+      throw new FsException(EBUSY, "cannot remove the root directory");
+    }
+    Inode parent = parentOf(path);
+    String name = lastComponent(path);
+    Inode dir = child(parent, name);
+    if (!dir.attrs().isDirectory()) {
+      throw new FsException(ENOTDIR, path);
+    }
+    if (!children(dir).isEmpty()) {
+      throw new FsException(ENOTEMPTY, path);
+    }
+    long now = nowNs.getAsLong();
+    removeEntry(parent, name, now);
+    setAttrs(parent, parent.attrs().withNlink(parent.attrs().nlink() - 1));
+    deleteInode(dir);
+  }
+
+  /** rename(2): replaces a file, or an empty directory with a directory; POSIX errors. */
+  public synchronized void rename(String from, String to) {
+    Inode fromParent = parentOf(from);
+    String fromName = lastComponent(from);
+    Inode moving = child(fromParent, fromName);
+    Inode toParent = parentOf(to);
+    String toName = checkedName(lastComponent(to));
+    boolean isDir = moving.attrs().isDirectory();
+    if (isDir && isAncestorOrSelf(moving, toParent)) {
+      throw new FsException(EINVAL, "cannot move a directory into itself");
+    }
+    Long replacedIno = children(toParent).get(toName);
+    if (replacedIno != null && replacedIno == moving.ino()) {
+      return; // Same inode under both names: POSIX says do nothing.
+    }
+    long now = nowNs.getAsLong();
+    if (replacedIno != null) {
+      Inode replaced = inode(replacedIno);
+      if (isDir && !replaced.attrs().isDirectory()) {
+        throw new FsException(ENOTDIR, to);
+      }
+      if (!isDir && replaced.attrs().isDirectory()) {
+        throw new FsException(EISDIR, to);
+      }
+      if (replaced.attrs().isDirectory()) {
+        if (!children(replaced).isEmpty()) {
+          throw new FsException(ENOTEMPTY, to);
+        }
+        removeEntry(toParent, toName, now);
+        setAttrs(toParent, toParent.attrs().withNlink(toParent.attrs().nlink() - 1));
+        deleteInode(replaced);
+      } else {
+        removeEntry(toParent, toName, now);
+        dropLink(replaced);
+      }
+    }
+    removeEntry(fromParent, fromName, now);
+    addEntry(toParent, toName, moving.ino(), now);
+    InodeAttrs m = moving.attrs();
+    setAttrs(moving, m.withTimes(m.atimeNs(), m.mtimeNs(), now));
+    moving.parentIno = toParent.ino();
+    if (isDir && fromParent != toParent) {
+      setAttrs(fromParent, fromParent.attrs().withNlink(fromParent.attrs().nlink() - 1));
+      setAttrs(toParent, toParent.attrs().withNlink(toParent.attrs().nlink() + 1));
+    }
+  }
+
+  /** Sets an inode's attributes (chmod, chown, utimens, size) and queues them. */
+  public synchronized void setAttrs(Inode inode, InodeAttrs attrs) {
+    inode.setAttrs(attrs);
+    if (inodes.containsKey(inode.ino())) {
+      journal.putInode(attrs);
+    }
+  }
+
+  /** Counts an open handle: an unlinked inode lives until its last close. */
+  public synchronized void opened(Inode inode) {
+    inode.openCount++;
+  }
+
+  public synchronized void released(Inode inode) {
+    inode.openCount--;
+    if (inode.openCount == 0 && inode.attrs().nlink() == 0) {
+      deleteInode(inode);
+    }
+  }
+
+  /** A data operation on an inode that is still present (not deleted meanwhile)? */
+  public synchronized boolean isLive(Inode inode) {
+    return inodes.get(inode.ino()) == inode;
+  }
+
+  private void dropLink(Inode inode) {
+    InodeAttrs a = inode.attrs();
+    setAttrs(inode, a.withNlink(a.nlink() - 1).withTimes(a.atimeNs(), a.mtimeNs(),
+        nowNs.getAsLong()));
+    if (inode.attrs().nlink() == 0 && inode.openCount == 0) {
+      deleteInode(inode);
+    }
+  }
+
+  private void deleteInode(Inode inode) {
+    inodes.remove(inode.ino());
+    journal.append(new JournalRecord.DeleteInode(inode.ino()));
+  }
+
+  private void addEntry(Inode parent, String name, long ino, long now) {
+    children(parent).put(name, ino);
+    journal.append(new JournalRecord.PutDirent(parent.ino(), name, ino));
+    touchDir(parent, now);
+  }
+
+  private void removeEntry(Inode parent, String name, long now) {
+    children(parent).remove(name);
+    journal.append(new JournalRecord.DeleteDirent(parent.ino(), name));
+    touchDir(parent, now);
+  }
+
+  private void touchDir(Inode dir, long now) {
+    InodeAttrs a = dir.attrs();
+    setAttrs(dir, a.withTimes(a.atimeNs(), now, now));
+  }
+
+  /** Walks up from {@code candidate} by parent links (directories have exactly one parent). */
+  private boolean isAncestorOrSelf(Inode dir, Inode candidate) {
+    Inode current = candidate;
+    while (true) {
+      if (current == dir) {
+        return true;
+      }
+      if (current.ino() == InodeAttrs.ROOT_INO) {
+        return false;
+      }
+      current = inode(current.parentIno);
+    }
+  }
+
+  private Inode root() {
+    return inode(InodeAttrs.ROOT_INO);
+  }
+
+  private Inode inode(long ino) {
+    Inode inode = inodes.get(ino);
+    if (inode == null) {
+      inode = new Inode(source.getInode(ino), false);
+      inodes.put(ino, inode);
+    }
+    return inode;
+  }
+
+  private Inode child(Inode dir, String name) {
+    if (!dir.attrs().isDirectory()) {
+      throw new FsException(ENOTDIR, name);
+    }
+    Long ino = children(dir).get(name);
+    if (ino == null) {
+      throw new FsException(ENOENT, name);
+    }
+    return inode(ino);
+  }
+
+  private Inode parentOf(String path) {
+    List<String> parts = components(path);
+    if (parts.isEmpty()) {
+      throw new FsException(EBUSY, "the root directory has no parent");
+    }
+    Inode dir = root();
+    for (String name : parts.subList(0, parts.size() - 1)) {
+      dir = child(dir, name);
+    }
+    if (!dir.attrs().isDirectory()) {
+      throw new FsException(ENOTDIR, path);
+    }
+    return dir;
+  }
+
+  /** The directory's entries, loaded page by page from the MS on first use. */
+  private TreeMap<String, Long> children(Inode dir) {
+    if (!dir.attrs().isDirectory()) {
+      throw new FsException(ENOTDIR, "inode " + dir.ino());
+    }
+    if (dir.children == null) {
+      TreeMap<String, Long> loaded = new TreeMap<>();
+      String after = "";
+      while (true) {
+        MetadataOps.DirPage page =
+            source.listDir(dir.ino(), after, ProtocolLimits.PAGE_ENTRIES_MAX);
+        for (MetadataOps.DirEntry e : page.entries()) {
+          loaded.put(e.name(), e.attrs().ino());
+          Inode c = inodes.computeIfAbsent(e.attrs().ino(), ino -> new Inode(e.attrs(), false));
+          c.parentIno = dir.ino();
+          after = e.name();
+        }
+        if (!page.more() || page.entries().isEmpty()) {
+          break;
+        }
+      }
+      dir.children = loaded;
+    }
+    return dir.children;
+  }
+
+  private static String checkedName(String name) {
+    if (name.getBytes(StandardCharsets.UTF_8).length > ProtocolLimits.NAME_BYTES_MAX) {
+      throw new FsException(ENAMETOOLONG, name);
+    }
+    return name;
+  }
+
+  private static String lastComponent(String path) {
+    List<String> parts = components(path);
+    if (parts.isEmpty()) {
+      throw new FsException(EBUSY, "the root directory");
+    }
+    return parts.get(parts.size() - 1);
+  }
+
+  static List<String> components(String path) {
+    List<String> parts = new ArrayList<>();
+    for (String p : path.split("/")) {
+      if (!p.isEmpty()) {
+        parts.add(p);
+      }
+    }
+    return parts;
+  }
+}

@@ -1,0 +1,123 @@
+package io.dvs.client.meta;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dvs.client.fs.Errno;
+import io.dvs.client.fs.FsException;
+import io.dvs.protocol.message.InodeAttrs;
+import io.dvs.protocol.message.MetadataOps;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/** POSIX namespace rules, applied locally before the MS ever hears of them. */
+class NamespaceTest {
+  private final AtomicLong clock = new AtomicLong(1_000);
+  private Namespace ns;
+  private MetadataJournal journal;
+
+  /** An MS holding an empty volume: just the root directory. */
+  private static final Namespace.MetadataSource EMPTY_VOLUME = new Namespace.MetadataSource() {
+    @Override
+    public InodeAttrs getInode(long ino) {
+      assertEquals(InodeAttrs.ROOT_INO, ino);
+      return new InodeAttrs(1, InodeAttrs.S_IFDIR | 0755, 2, 0, 0, 0, 0, 0, 0, 0, "");
+    }
+
+    @Override
+    public MetadataOps.DirPage listDir(long dirIno, String afterName, int maxEntries) {
+      return new MetadataOps.DirPage(List.of(), false);
+    }
+  };
+
+  @BeforeEach
+  void setUp() {
+    journal = new MetadataJournal(null, null, 1, 1, 0);
+    ns = new Namespace(EMPTY_VOLUME, journal, 2, clock::incrementAndGet);
+  }
+
+  private static void assertErrno(int errno, Executable op) {
+    FsException e = assertThrows(FsException.class, op);
+    assertEquals(errno, e.errno());
+  }
+
+  @Test
+  void createLookupAndList() {
+    ns.mkdir("/a", 0755, 0, 0);
+    ns.mknod("/a/f", InodeAttrs.S_IFREG | 0644, 0, 0, 0);
+    assertEquals(InodeAttrs.S_IFREG | 0644, ns.resolve("/a/f").attrs().mode());
+    assertEquals(3, ns.resolve("/").attrs().nlink(), "a subdirectory adds a link to its parent");
+    assertEquals(List.of("f"), ns.list("/a").stream().map(MetadataOps.DirEntry::name).toList());
+    assertErrno(Errno.EEXIST, () -> ns.mkdir("/a", 0755, 0, 0));
+    assertErrno(Errno.ENOENT, () -> ns.resolve("/nope"));
+    assertErrno(Errno.ENOTDIR, () -> ns.resolve("/a/f/x"));
+    assertErrno(Errno.ENAMETOOLONG, () -> ns.mkdir("/" + "x".repeat(256), 0755, 0, 0));
+    assertFalse(journal.isEmpty(), "changes are queued for the MS");
+  }
+
+  @Test
+  void rmdirNeedsAnEmptyDirectory() {
+    ns.mkdir("/d", 0755, 0, 0);
+    ns.mknod("/d/f", InodeAttrs.S_IFREG | 0644, 0, 0, 0);
+    assertErrno(Errno.ENOTEMPTY, () -> ns.rmdir("/d"));
+    assertErrno(Errno.ENOTDIR, () -> ns.rmdir("/d/f"));
+    assertErrno(Errno.EISDIR, () -> ns.unlink("/d"));
+    ns.unlink("/d/f");
+    ns.rmdir("/d");
+    assertErrno(Errno.ENOENT, () -> ns.resolve("/d"));
+    assertEquals(2, ns.resolve("/").attrs().nlink());
+  }
+
+  @Test
+  void renameFollowsPosix() {
+    ns.mkdir("/d1", 0755, 0, 0);
+    ns.mkdir("/d1/sub", 0755, 0, 0);
+    ns.mkdir("/d2", 0755, 0, 0);
+    ns.mknod("/f", InodeAttrs.S_IFREG | 0644, 0, 0, 0);
+    ns.mknod("/g", InodeAttrs.S_IFREG | 0644, 0, 0, 0);
+    long g = ns.resolve("/g").ino();
+
+    ns.rename("/g", "/f"); // Replaces a file.
+    assertEquals(g, ns.resolve("/f").ino());
+    assertErrno(Errno.ENOENT, () -> ns.resolve("/g"));
+
+    assertErrno(Errno.EISDIR, () -> ns.rename("/f", "/d2"));
+    assertErrno(Errno.ENOTDIR, () -> ns.rename("/d2", "/f"));
+    assertErrno(Errno.EINVAL, () -> ns.rename("/d1", "/d1/sub/x"));
+
+    ns.rename("/d2", "/d1/sub"); // Replaces an empty directory.
+    assertTrue(ns.resolve("/d1/sub").attrs().isDirectory());
+    assertEquals(3, ns.resolve("/d1").attrs().nlink());
+    ns.rename("/d1/sub", "/moved");
+    assertEquals(2, ns.resolve("/d1").attrs().nlink(), "moving a directory out drops a link");
+  }
+
+  @Test
+  void hardLinksCountAndUnlinkedOpenFilesLive() {
+    Inode f = ns.mknod("/f", InodeAttrs.S_IFREG | 0644, 0, 0, 0);
+    ns.link("/f", "/h");
+    assertEquals(2, ns.resolve("/h").attrs().nlink());
+    ns.opened(f);
+    ns.unlink("/f");
+    ns.unlink("/h");
+    assertEquals(0, f.attrs().nlink());
+    assertTrue(ns.isLive(f), "an open file outlives its last name");
+    ns.released(f);
+    assertFalse(ns.isLive(f), "and goes with its last close");
+    assertErrno(Errno.EPERM, () -> ns.link("/", "/root-link"));
+  }
+
+  @Test
+  void symlinksKeepTheirTarget() {
+    ns.symlink("../somewhere/else", "/s", 0, 0);
+    InodeAttrs a = ns.resolve("/s").attrs();
+    assertTrue(a.isSymlink());
+    assertEquals("../somewhere/else", a.symlinkTarget());
+    assertEquals(17, a.size());
+  }
+}

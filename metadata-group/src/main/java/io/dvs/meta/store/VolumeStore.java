@@ -1,0 +1,71 @@
+package io.dvs.meta.store;
+
+import io.dvs.protocol.message.InodeAttrs;
+import io.dvs.protocol.message.LptEntry;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.Consumer;
+
+/**
+ * Every volume's metadata (SSRDS): descriptors, inodes, directory entries and LPT rows. The
+ * volume logic talks only to this interface, so modulo backup (algorithm 6) can later wrap it
+ * and copy each change to the backup MS.
+ *
+ * <p>Not transactional by itself: call inside {@link MetaStore#read} (queries) or
+ * {@link MetaStore#write} (changes), which give atomicity and isolation.
+ */
+public interface VolumeStore {
+  /** A directory entry as stored: name bytes (UTF-8) and the inode it names. */
+  record DirentRow(byte[] name, long childIno) {}
+
+  Optional<VolumeRecord> volume(long volumeId);
+
+  OptionalLong volumeIdByName(String name);
+
+  /** All volumes, by id, at most {@code max}. */
+  List<VolumeRecord> volumes(int max);
+
+  /** A fresh volume id, never handed out before (ids of deleted volumes are not reused). */
+  long newVolumeId();
+
+  /** Creates or replaces the descriptor (and its name index entry). */
+  void putVolume(VolumeRecord volume);
+
+  /**
+   * Removes the volume with all its inodes, directory entries and LPT rows; {@code removedRow}
+   * sees every LPT row removed, so its PA can be released.
+   */
+  void removeVolume(long volumeId, Consumer<LptEntry> removedRow);
+
+  Optional<InodeAttrs> inode(long volumeId, long ino);
+
+  /** Returns true if the inode is new. */
+  boolean putInode(long volumeId, InodeAttrs attrs);
+
+  /** Returns true if the inode existed. */
+  boolean deleteInode(long volumeId, long ino);
+
+  /** Creates or replaces entry {@code name} of directory {@code parentIno}. */
+  void putDirent(long volumeId, long parentIno, byte[] name, long childIno);
+
+  /** Returns true if the entry existed. */
+  boolean deleteDirent(long volumeId, long parentIno, byte[] name);
+
+  /** Entries of {@code parentIno} whose names sort after {@code afterName}, at most {@code max}. */
+  List<DirentRow> dirents(long volumeId, long parentIno, byte[] afterName, int max);
+
+  Optional<LptEntry> lptRow(long volumeId, long ino, long blockIndex);
+
+  /** Creates or replaces a row; returns the row it replaced, if any. */
+  Optional<LptEntry> putLptRow(long volumeId, long ino, LptEntry row);
+
+  /** Removes a row; returns it if it existed. */
+  Optional<LptEntry> removeLptRow(long volumeId, long ino, long blockIndex);
+
+  /** Rows of {@code ino} with blockIndex >= {@code fromBlock}, ascending, at most {@code max}. */
+  List<LptEntry> lptRows(long volumeId, long ino, long fromBlock, int max);
+
+  /** Removes every row of {@code ino} at or past {@code fromBlock}; returns how many. */
+  long removeLptRowsFrom(long volumeId, long ino, long fromBlock, Consumer<LptEntry> removedRow);
+}

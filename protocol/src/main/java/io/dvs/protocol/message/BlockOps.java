@@ -1,0 +1,127 @@
+package io.dvs.protocol.message;
+
+import static io.dvs.protocol.ProtocolLimits.BATCH_BLOCKS_MAX;
+import static io.dvs.protocol.ProtocolLimits.BLOCK_SIZE_BYTES;
+
+import com.google.common.base.Preconditions;
+import io.dvs.protocol.DvsException;
+import io.dvs.protocol.WireReader;
+import io.dvs.protocol.WireWriter;
+
+/** Storage-node messages: block data by PA. The SN never sees inodes or names. */
+public final class BlockOps {
+  /** PAs in one RELEASE_BLOCKS request: 512 KiB of addresses. */
+  public static final int RELEASE_PAS_MAX = 65_536;
+
+  private BlockOps() {}
+
+  /**
+   * WRITE_BLOCKS: {@code u32 count | count x u64 pa | count x 4096 B data}. Response: empty.
+   * Writing the same data to the same PA twice is harmless (idempotent retry).
+   *
+   * @param data the blocks back to back, starting at {@code dataOffset}
+   */
+  public record WriteBlocks(long[] pas, byte[] data, int dataOffset) {
+    public WriteBlocks {
+      Preconditions.checkArgument(pas.length >= 1 && pas.length <= BATCH_BLOCKS_MAX,
+          "pas: %s (expected: 1..%s)", pas.length, BATCH_BLOCKS_MAX);
+      Preconditions.checkArgument(data.length - dataOffset >= pas.length * BLOCK_SIZE_BYTES,
+          "data: %s bytes for %s blocks", data.length - dataOffset, pas.length);
+    }
+
+    public int count() {
+      return pas.length;
+    }
+
+    /** Offset of block {@code i} in {@link #data()}. */
+    public int blockOffset(int i) {
+      return dataOffset + i * BLOCK_SIZE_BYTES;
+    }
+
+    public byte[] encode() {
+      WireWriter w = new WireWriter(4 + pas.length * (8 + BLOCK_SIZE_BYTES));
+      w.i32(pas.length);
+      for (long pa : pas) {
+        w.i64(pa);
+      }
+      return w.raw(data, dataOffset, pas.length * BLOCK_SIZE_BYTES).toByteArray();
+    }
+
+    public static WriteBlocks decode(byte[] body) {
+      WireReader r = new WireReader(body);
+      long[] pas = readPas(r, BATCH_BLOCKS_MAX);
+      if (pas.length == 0) {
+        throw DvsException.badRequest("WRITE_BLOCKS count: 0 (expected: >= 1)");
+      }
+      int offset = r.skip(pas.length * BLOCK_SIZE_BYTES, "WRITE_BLOCKS data");
+      r.expectEnd("WRITE_BLOCKS");
+      return new WriteBlocks(pas, body, offset);
+    }
+  }
+
+  /**
+   * READ_BLOCKS: {@code u32 count | count x u64 pa}. Response: {@code count x 4096 B}, in
+   * request order; a PA never written reads as zeros, like a thin disk.
+   */
+  public record ReadBlocks(long[] pas) {
+    public ReadBlocks {
+      Preconditions.checkArgument(pas.length >= 1 && pas.length <= BATCH_BLOCKS_MAX,
+          "pas: %s (expected: 1..%s)", pas.length, BATCH_BLOCKS_MAX);
+    }
+
+    public byte[] encode() {
+      return writePas(pas);
+    }
+
+    public static ReadBlocks decode(byte[] body) {
+      WireReader r = new WireReader(body);
+      long[] pas = readPas(r, BATCH_BLOCKS_MAX);
+      r.expectEnd("READ_BLOCKS");
+      if (pas.length == 0) {
+        throw DvsException.badRequest("READ_BLOCKS count: 0 (expected: >= 1)");
+      }
+      return new ReadBlocks(pas);
+    }
+  }
+
+  /**
+   * RELEASE_BLOCKS: {@code u32 count | count x u64 pa}. The SN drops each PA's mapping
+   * (reference count -1 on its physical block). Releasing an unmapped PA is a no-op, so
+   * retries are harmless. Response: empty.
+   */
+  public record ReleaseBlocks(long[] pas) {
+    public ReleaseBlocks {
+      Preconditions.checkArgument(pas.length <= RELEASE_PAS_MAX,
+          "pas: %s (expected: <= %s)", pas.length, RELEASE_PAS_MAX);
+    }
+
+    public byte[] encode() {
+      return writePas(pas);
+    }
+
+    public static ReleaseBlocks decode(byte[] body) {
+      WireReader r = new WireReader(body);
+      long[] pas = readPas(r, RELEASE_PAS_MAX);
+      r.expectEnd("RELEASE_BLOCKS");
+      return new ReleaseBlocks(pas);
+    }
+  }
+
+  private static byte[] writePas(long[] pas) {
+    WireWriter w = new WireWriter(4 + pas.length * 8);
+    w.i32(pas.length);
+    for (long pa : pas) {
+      w.i64(pa);
+    }
+    return w.toByteArray();
+  }
+
+  private static long[] readPas(WireReader r, int max) {
+    int count = r.count("count", max);
+    long[] pas = new long[count];
+    for (int i = 0; i < count; i++) {
+      pas[i] = r.nonNegative("pa");
+    }
+    return pas;
+  }
+}

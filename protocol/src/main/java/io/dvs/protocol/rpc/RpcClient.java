@@ -1,0 +1,242 @@
+package io.dvs.protocol.rpc;
+
+import io.dvs.protocol.DvsException;
+import io.dvs.protocol.ErrorCode;
+import io.dvs.protocol.Frame;
+import io.dvs.protocol.FrameDecoder;
+import io.dvs.protocol.FrameEncoder;
+import io.dvs.protocol.MalformedFrame;
+import io.dvs.protocol.Opcode;
+import io.dvs.protocol.ProtocolLimits;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A connection to one server with many requests in flight, matched to responses by request id.
+ * Connects lazily and reconnects on the next call after a loss; requests in flight when the
+ * connection drops fail with CONNECTION_LOST (retrying is the caller's choice: the protocol's
+ * writes and journal groups are idempotent).
+ */
+public final class RpcClient implements AutoCloseable {
+  /** Requests in flight on one connection; a caller past this waits (backpressure). */
+  public static final int IN_FLIGHT_MAX = 512;
+
+  private static final int CONNECT_TIMEOUT_MS = 5_000;
+
+  private final String serverName;
+  private final InetSocketAddress address;
+  private final long timeoutMs;
+  private final AtomicLong nextRequestId = new AtomicLong(1);
+  private final Map<Long, Call> inFlight = new ConcurrentHashMap<>();
+  private final Semaphore inFlightPermits = new Semaphore(IN_FLIGHT_MAX);
+
+  /** Guarded by {@code this}: the live channel, or null before the first call or after a loss. */
+  private Channel channel;
+
+  private volatile boolean closed;
+
+  public RpcClient(String serverName, InetSocketAddress address, long timeoutMs) {
+    this.serverName = serverName;
+    this.address = address;
+    this.timeoutMs = timeoutMs;
+  }
+
+  public InetSocketAddress address() {
+    return address;
+  }
+
+  /** Sends a request and waits for its response body; typed failures raise DvsException. */
+  public byte[] call(Opcode opcode, byte[] body) {
+    try {
+      return callAsync(opcode, body).get(timeoutMs, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw asDvs(e.getCause());
+    } catch (TimeoutException e) {
+      throw new DvsException(ErrorCode.TIMEOUT,
+          opcode + " to " + describe() + " got no answer in " + timeoutMs + " ms");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DvsException(ErrorCode.UNAVAILABLE, "interrupted waiting for " + describe());
+    }
+  }
+
+  /** A request in flight and the connection it was sent on. */
+  private record Call(Channel channel, CompletableFuture<Frame> pending) {}
+
+  /** Sends a request; the future completes with the response body or a DvsException. */
+  public CompletableFuture<byte[]> callAsync(Opcode opcode, byte[] body) {
+    CompletableFuture<byte[]> result = new CompletableFuture<>();
+    long requestId = nextRequestId.getAndIncrement();
+    Frame request = Frame.request(opcode, requestId, body); // caller errors raise before a permit
+    if (request.encodedSizeBytes() - 4 > ProtocolLimits.FRAME_BYTES_MAX) {
+      result.completeExceptionally(new DvsException(ErrorCode.INVALID_ARGUMENT, opcode
+          + " body: " + body.length + " bytes (frame length expected: <= "
+          + ProtocolLimits.FRAME_BYTES_MAX + ")"));
+      return result;
+    }
+    Channel ch;
+    try {
+      ch = connectedChannel();
+      if (!inFlightPermits.tryAcquire(timeoutMs, TimeUnit.MILLISECONDS)) {
+        throw new DvsException(ErrorCode.TIMEOUT, describe() + ": too many requests in flight");
+      }
+    } catch (DvsException e) {
+      result.completeExceptionally(e);
+      return result;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      result.completeExceptionally(new DvsException(ErrorCode.UNAVAILABLE, "interrupted"));
+      return result;
+    }
+    CompletableFuture<Frame> pending = new CompletableFuture<>();
+    inFlight.put(requestId, new Call(ch, pending));
+    // Runs exactly once per call, however the call ends: the one place its permit comes back.
+    pending.whenComplete((frame, error) -> {
+      inFlight.remove(requestId);
+      inFlightPermits.release();
+      if (error != null) {
+        result.completeExceptionally(error);
+      } else if (frame.status() != ErrorCode.OK) {
+        result.completeExceptionally(new DvsException(frame.status(), frame.errorMessage()));
+      } else {
+        result.complete(frame.body());
+      }
+    });
+    ScheduledFuture<?> timeout = ch.eventLoop().schedule(() -> pending.completeExceptionally(
+        new DvsException(ErrorCode.TIMEOUT, opcode + " to " + describe() + " got no answer in "
+            + timeoutMs + " ms")), timeoutMs, TimeUnit.MILLISECONDS);
+    // An answered call drops its timer at once; else the event loop's queue would hold every
+    // call (and its response body) for timeoutMs.
+    pending.whenComplete((frame, error) -> timeout.cancel(false));
+    ch.writeAndFlush(request).addListener(f -> {
+      if (!f.isSuccess()) {
+        pending.completeExceptionally(new DvsException(ErrorCode.CONNECTION_LOST,
+            "cannot send to " + describe() + ": " + f.cause()));
+      }
+    });
+    return result;
+  }
+
+  private synchronized Channel connectedChannel() {
+    if (closed) {
+      throw new DvsException(ErrorCode.UNAVAILABLE, "client for " + describe() + " is closed");
+    }
+    if (channel != null && channel.isActive()) {
+      return channel;
+    }
+    Bootstrap bootstrap = new Bootstrap()
+        .group(EventLoops.shared())
+        .channel(NioSocketChannel.class)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
+        .handler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast(new FrameDecoder(), FrameEncoder.INSTANCE, new ResponseHandler());
+          }
+        });
+    ChannelFuture connect = bootstrap.connect(address).awaitUninterruptibly();
+    if (!connect.isSuccess()) {
+      throw new DvsException(ErrorCode.UNAVAILABLE,
+          "cannot reach " + describe() + ": " + rootMessage(connect.cause()));
+    }
+    Channel connected = connect.channel();
+    connected.closeFuture().addListener(
+        f -> failAll(connected, "connection to " + describe() + " lost"));
+    channel = connected;
+    return connected;
+  }
+
+  /**
+   * Fails the calls sent on {@code ch} (every call if null). Only that channel's: an old
+   * connection's close may be noticed after a new one already carries calls.
+   */
+  private void failAll(Channel ch, String why) {
+    for (Call call : inFlight.values()) {
+      if (ch == null || call.channel() == ch) {
+        call.pending().completeExceptionally(new DvsException(ErrorCode.CONNECTION_LOST, why));
+      }
+    }
+  }
+
+  /** Calls sent and not yet ended; for tests. */
+  int callsInFlight() {
+    return inFlight.size();
+  }
+
+  /** In-flight permits not held by a call; {@link #IN_FLIGHT_MAX} when idle. For tests. */
+  int inFlightPermitsAvailable() {
+    return inFlightPermits.availablePermits();
+  }
+
+  private String describe() {
+    return serverName + " at " + address.getHostString() + ":" + address.getPort();
+  }
+
+  private static String rootMessage(Throwable t) {
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.toString() : t.getMessage();
+  }
+
+  private static DvsException asDvs(Throwable t) {
+    return t instanceof DvsException d ? d : new DvsException(ErrorCode.INTERNAL, t.toString(), t);
+  }
+
+  @Override
+  public void close() {
+    Channel ch;
+    synchronized (this) {
+      closed = true;
+      ch = channel;
+      channel = null;
+    }
+    if (ch != null) {
+      ch.close().awaitUninterruptibly();
+    }
+    failAll(null, "client for " + describe() + " closed");
+  }
+
+  private final class ResponseHandler extends SimpleChannelInboundHandler<Object> {
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof MalformedFrame bad) {
+        Call call = bad.isResponse() ? inFlight.get(bad.requestId()) : null;
+        if (call != null) {
+          call.pending().completeExceptionally(new DvsException(bad.code(),
+              "bad response from " + describe() + ": " + bad.reason()));
+        }
+        return;
+      }
+      Frame frame = (Frame) msg;
+      Call call = frame.isResponse() ? inFlight.get(frame.requestId()) : null;
+      if (call != null) {
+        call.pending().complete(frame);
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      failAll(ctx.channel(), "connection to " + describe() + " failed: " + cause.getMessage());
+      ctx.close();
+    }
+  }
+}

@@ -1,0 +1,395 @@
+package io.dvs.protocol.rpc;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dvs.protocol.DvsException;
+import io.dvs.protocol.ErrorCode;
+import io.dvs.protocol.Frame;
+import io.dvs.protocol.FrameEncoder;
+import io.dvs.protocol.Opcode;
+import io.dvs.protocol.ProtocolLimits;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.ref.WeakReference;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** RpcServer and RpcClient over real loopback sockets. */
+@Timeout(value = 20, unit = TimeUnit.SECONDS)
+class RpcTest {
+  private static final long TIMEOUT_MS = 5_000;
+
+  /** Handlers of BLOCKING requests wait on this; released after each test. */
+  private final CountDownLatch release = new CountDownLatch(1);
+  private final AtomicInteger blocked = new AtomicInteger();
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+  private RpcServer server;
+
+  /**
+   * NODE_STATS echoes the body; GET_INODE is NOT_FOUND; FLUSH throws a RuntimeException;
+   * HEARTBEAT blocks until {@link #release}; READ_BLOCKS answers more than a frame can hold.
+   */
+  private byte[] handle(Frame request) throws InterruptedException {
+    switch (request.opcode()) {
+      case NODE_STATS:
+        return request.body();
+      case GET_INODE:
+        throw DvsException.notFound("no inode " + new String(request.body(),
+            StandardCharsets.UTF_8));
+      case FLUSH:
+        throw new IllegalStateException("handler bug");
+      case HEARTBEAT:
+        blocked.incrementAndGet();
+        release.await(15, TimeUnit.SECONDS);
+        return new byte[0];
+      case READ_BLOCKS:
+        return new byte[ProtocolLimits.FRAME_BYTES_MAX];
+      default:
+        throw new DvsException(ErrorCode.INVALID_ARGUMENT, "unexpected " + request.opcode());
+    }
+  }
+
+  @BeforeEach
+  void startServer() {
+    server = startServer(0);
+  }
+
+  private RpcServer startServer(int port) {
+    RpcServer s = RpcServer.start("test", new InetSocketAddress("127.0.0.1", port), this::handle,
+        4);
+    toClose.add(s);
+    return s;
+  }
+
+  private RpcClient client(long timeoutMs) {
+    RpcClient c = new RpcClient("test", server.address(), timeoutMs);
+    toClose.add(c);
+    return c;
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    release.countDown();
+    for (int i = toClose.size() - 1; i >= 0; i--) {
+      toClose.get(i).close();
+    }
+  }
+
+  private static ErrorCode codeOf(CompletableFuture<?> future) throws InterruptedException {
+    ExecutionException e = assertThrows(ExecutionException.class,
+        () -> future.get(10, TimeUnit.SECONDS));
+    return assertInstanceOf(DvsException.class, e.getCause()).code();
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private void awaitBlocked(int count) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (blocked.get() < count) {
+      assertTrue(System.nanoTime() < deadline, "handlers blocked: " + blocked.get());
+      Thread.sleep(5);
+    }
+  }
+
+  private static void assertIdle(RpcClient client) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (client.callsInFlight() != 0
+        || client.inFlightPermitsAvailable() != RpcClient.IN_FLIGHT_MAX) {
+      assertTrue(System.nanoTime() < deadline, "in flight: " + client.callsInFlight()
+          + ", permits: " + client.inFlightPermitsAvailable());
+      Thread.sleep(5);
+    }
+  }
+
+  // ---- answers -------------------------------------------------------------------------------
+
+  @Test
+  void thousandConcurrentCallsEachGetTheirOwnAnswer() throws Exception {
+    RpcClient client = client(TIMEOUT_MS);
+    List<CompletableFuture<byte[]>> calls = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      calls.add(client.callAsync(Opcode.NODE_STATS, utf8("call " + i)));
+    }
+    for (int i = 0; i < calls.size(); i++) {
+      assertEquals("call " + i,
+          new String(calls.get(i).get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8));
+    }
+    assertIdle(client);
+  }
+
+  @Test
+  void manyThreadsShareOneClient() throws Exception {
+    RpcClient client = client(TIMEOUT_MS);
+    List<CompletableFuture<Void>> threads = new ArrayList<>();
+    for (int t = 0; t < 8; t++) {
+      int thread = t;
+      threads.add(CompletableFuture.runAsync(() -> {
+        for (int i = 0; i < 100; i++) {
+          byte[] body = utf8(thread + "/" + i);
+          assertArrayEquals(body, client.call(Opcode.NODE_STATS, body));
+        }
+      }));
+    }
+    CompletableFuture.allOf(threads.toArray(CompletableFuture[]::new)).get(15, TimeUnit.SECONDS);
+    assertIdle(client);
+  }
+
+  @Test
+  void typedErrorArrivesTyped() {
+    RpcClient client = client(TIMEOUT_MS);
+    DvsException e = assertThrows(DvsException.class,
+        () -> client.call(Opcode.GET_INODE, utf8("7")));
+    assertEquals(ErrorCode.NOT_FOUND, e.code());
+    assertEquals("no inode 7", e.getMessage());
+  }
+
+  @Test
+  void handlerBugIsInternalAndTheServerKeepsServing() throws Exception {
+    RpcClient client = client(TIMEOUT_MS);
+    for (int i = 0; i < 10; i++) {
+      DvsException e = assertThrows(DvsException.class,
+          () -> client.call(Opcode.FLUSH, new byte[0]));
+      assertEquals(ErrorCode.INTERNAL, e.code());
+      assertTrue(e.getMessage().contains("handler bug"), e.getMessage());
+    }
+    assertArrayEquals(utf8("ok"), client.call(Opcode.NODE_STATS, utf8("ok")));
+    assertIdle(client);
+  }
+
+  @Test
+  void responseTooLargeForAFrameIsInternalNotSilence() {
+    RpcClient client = client(TIMEOUT_MS);
+    long start = System.nanoTime();
+    DvsException e = assertThrows(DvsException.class,
+        () -> client.call(Opcode.READ_BLOCKS, new byte[0]));
+    assertEquals(ErrorCode.INTERNAL, e.code(), e.getMessage());
+    assertTrue(System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS));
+    assertArrayEquals(utf8("ok"), client.call(Opcode.NODE_STATS, utf8("ok")));
+  }
+
+  @Test
+  void requestTooLargeForAFrameIsRefusedLocally() throws Exception {
+    RpcClient client = client(TIMEOUT_MS);
+    byte[] body = new byte[ProtocolLimits.FRAME_BYTES_MAX];
+    assertEquals(ErrorCode.INVALID_ARGUMENT, codeOf(client.callAsync(Opcode.WRITE_BLOCKS, body)));
+    assertArrayEquals(utf8("ok"), client.call(Opcode.NODE_STATS, utf8("ok")));
+    assertIdle(client);
+  }
+
+  // ---- hostile peers -------------------------------------------------------------------------
+
+  private Socket rawSocket() throws IOException {
+    Socket socket = new Socket("127.0.0.1", server.address().getPort());
+    socket.setSoTimeout(5_000);
+    toClose.add(socket);
+    return socket;
+  }
+
+  private static void send(Socket socket, ByteBuf frames) throws IOException {
+    OutputStream out = socket.getOutputStream();
+    out.write(ByteBufUtil.getBytes(frames));
+    out.flush();
+    frames.release();
+  }
+
+  /** Reads one frame's raw header fields off the socket: {opcode, requestId, status, flags}. */
+  private static long[] readRawFrame(DataInputStream in) throws IOException {
+    int length = in.readInt();
+    byte[] rest = new byte[length];
+    in.readFully(rest);
+    ByteBuffer b = ByteBuffer.wrap(rest);
+    assertEquals(Frame.VERSION, b.get());
+    int flags = b.get() & 0xFF;
+    int opcode = b.getShort() & 0xFFFF;
+    long requestId = b.getLong();
+    int status = b.getShort() & 0xFFFF;
+    return new long[] {opcode, requestId, status, flags};
+  }
+
+  @Test
+  void unknownOpcodeGetsAnErrorForItsRequestIdAndTheConnectionStays() throws Exception {
+    Socket socket = rawSocket();
+    ByteBuf frames = Unpooled.buffer();
+    frames.writeInt(ProtocolLimits.FRAME_HEADER_BYTES + 2);
+    frames.writeByte(Frame.VERSION).writeByte(0).writeShort(0x0999).writeLong(4242)
+        .writeShort(0).writeShort(0).writeShort(0xBEEF);
+    FrameEncoder.encodeTo(Frame.request(Opcode.NODE_STATS, 4243, utf8("next")), frames);
+    send(socket, frames);
+    DataInputStream in = new DataInputStream(socket.getInputStream());
+    long[] first = readRawFrame(in);
+    long[] second = readRawFrame(in);
+    long[] bad = first[1] == 4242 ? first : second;
+    long[] good = first[1] == 4242 ? second : first;
+    assertEquals(0x0999, bad[0], "the reply echoes the request's opcode");
+    assertEquals(4242, bad[1]);
+    assertEquals(ErrorCode.UNKNOWN_OPCODE.code(), bad[2]);
+    assertEquals(Frame.FLAG_RESPONSE, bad[3]);
+    assertEquals(4243, good[1]);
+    assertEquals(ErrorCode.OK.code(), good[2]);
+  }
+
+  @Test
+  void hugeLengthDisconnectsThatPeerOnly() throws Exception {
+    RpcClient client = client(TIMEOUT_MS);
+    assertArrayEquals(utf8("before"), client.call(Opcode.NODE_STATS, utf8("before")));
+    Socket socket = rawSocket();
+    send(socket, Unpooled.buffer().writeInt(0x7FFF_FFFF).writeZero(100));
+    try {
+      assertEquals(-1, socket.getInputStream().read(), "server should close the connection");
+    } catch (SocketTimeoutException e) {
+      throw new AssertionError("server kept a connection whose framing is lost", e);
+    } catch (IOException reset) {
+      // A reset is a disconnect too.
+    }
+    assertArrayEquals(utf8("after"), client.call(Opcode.NODE_STATS, utf8("after")));
+  }
+
+  @Test
+  void tooManyQueuedRequestsAreUnavailableNotDropped() throws Exception {
+    // Four handler threads block; the queue holds QUEUED_REQUESTS_MAX; the rest are refused.
+    int extra = 50;
+    int total = 4 + RpcServer.QUEUED_REQUESTS_MAX + extra;
+    Socket socket = rawSocket();
+    ByteBuf frames = Unpooled.buffer();
+    for (int i = 0; i < total; i++) {
+      FrameEncoder.encodeTo(Frame.request(Opcode.HEARTBEAT, i, new byte[0]), frames);
+    }
+    send(socket, frames);
+    DataInputStream in = new DataInputStream(socket.getInputStream());
+    for (int i = 0; i < extra; i++) {
+      assertEquals(ErrorCode.UNAVAILABLE.code(), readRawFrame(in)[2]);
+    }
+    release.countDown();
+    for (int i = 0; i < total - extra; i++) {
+      assertEquals(ErrorCode.OK.code(), readRawFrame(in)[2]);
+    }
+  }
+
+  // ---- losing the server, timeouts, closing --------------------------------------------------
+
+  @Test
+  void serverClosedFailsCallsInFlightInsteadOfHanging() throws Exception {
+    RpcClient client = client(10_000);
+    List<CompletableFuture<byte[]>> calls = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      calls.add(client.callAsync(Opcode.HEARTBEAT, new byte[0]));
+    }
+    awaitBlocked(4);
+    CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close);
+    for (CompletableFuture<byte[]> call : calls) {
+      ErrorCode code = codeOf(call);
+      assertTrue(code == ErrorCode.CONNECTION_LOST || code == ErrorCode.UNAVAILABLE, "" + code);
+    }
+    release.countDown(); // lets close() finish waiting for its handlers
+    closing.get(10, TimeUnit.SECONDS);
+    assertIdle(client);
+    DvsException e = assertThrows(DvsException.class,
+        () -> client.call(Opcode.NODE_STATS, new byte[0]));
+    assertEquals(ErrorCode.UNAVAILABLE, e.code());
+  }
+
+  @Test
+  void clientReconnectsWhenTheServerComesBack() throws Exception {
+    RpcClient client = client(TIMEOUT_MS);
+    assertArrayEquals(utf8("1"), client.call(Opcode.NODE_STATS, utf8("1")));
+    int port = server.address().getPort();
+    server.close();
+    DvsException down = assertThrows(DvsException.class,
+        () -> client.call(Opcode.NODE_STATS, utf8("2")));
+    assertTrue(down.code() == ErrorCode.UNAVAILABLE || down.code() == ErrorCode.CONNECTION_LOST,
+        "" + down.code());
+    server = startServer(port);
+    assertArrayEquals(utf8("3"), client.call(Opcode.NODE_STATS, utf8("3")));
+    assertIdle(client);
+  }
+
+  @Test
+  void secondServerOnAUsedPortIsUnavailableAndNamesTheAddress() {
+    int port = server.address().getPort();
+    DvsException e = assertThrows(DvsException.class, () -> startServer(port));
+    assertEquals(ErrorCode.UNAVAILABLE, e.code());
+    assertTrue(e.getMessage().contains("127.0.0.1:" + port), e.getMessage());
+  }
+
+  @Test
+  void unansweredCallsTimeOut() throws Exception {
+    RpcClient client = client(200);
+    DvsException e = assertThrows(DvsException.class,
+        () -> client.call(Opcode.HEARTBEAT, new byte[0]));
+    assertEquals(ErrorCode.TIMEOUT, e.code());
+    assertTrue(e.getMessage().contains("200 ms"), e.getMessage());
+    assertEquals(ErrorCode.TIMEOUT, codeOf(client.callAsync(Opcode.HEARTBEAT, new byte[0])));
+    assertIdle(client);
+  }
+
+  @Test
+  void answeredCallsDoNotWaitOutTheirTimeoutInMemory() throws Exception {
+    // A call's timeout timer holds the call; if an answered call kept its timer, every response
+    // body would stay reachable for timeoutMs (here a minute).
+    RpcClient client = client(60_000);
+    WeakReference<byte[]> answer = new WeakReference<>(
+        client.call(Opcode.NODE_STATS, new byte[1 << 20]));
+    for (int i = 0; i < 100 && answer.get() != null; i++) {
+      System.gc();
+      Thread.sleep(10);
+    }
+    assertTrue(answer.get() == null, "the answer is still reachable after its call ended");
+  }
+
+  @Test
+  void permitsComeBackWhenCallsTimeOut() throws Exception {
+    // More timed-out calls than there are permits: a leaked permit would starve later calls.
+    RpcClient client = client(300);
+    List<CompletableFuture<byte[]>> calls = new ArrayList<>();
+    for (int i = 0; i < RpcClient.IN_FLIGHT_MAX + 20; i++) {
+      calls.add(client.callAsync(Opcode.HEARTBEAT, new byte[0]));
+    }
+    for (CompletableFuture<byte[]> call : calls) {
+      assertEquals(ErrorCode.TIMEOUT, codeOf(call));
+    }
+    assertIdle(client);
+    release.countDown();
+    assertArrayEquals(utf8("ok"), client.call(Opcode.NODE_STATS, utf8("ok")));
+  }
+
+  @Test
+  void closingTheClientFailsItsCallsInFlight() throws Exception {
+    RpcClient client = client(10_000);
+    List<CompletableFuture<byte[]>> calls = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      calls.add(client.callAsync(Opcode.HEARTBEAT, new byte[0]));
+    }
+    awaitBlocked(4);
+    client.close();
+    for (CompletableFuture<byte[]> call : calls) {
+      assertEquals(ErrorCode.CONNECTION_LOST, codeOf(call));
+    }
+    assertIdle(client);
+    assertEquals(ErrorCode.UNAVAILABLE, codeOf(client.callAsync(Opcode.NODE_STATS, new byte[0])));
+    client.close(); // twice is harmless
+  }
+}
