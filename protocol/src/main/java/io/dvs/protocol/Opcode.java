@@ -11,6 +11,8 @@ public enum Opcode {
   RELEASE_BLOCKS(0x0103),
   FLUSH(0x0104),
   NODE_STATS(0x0105),
+  /** Algorithm 4 of paper 1: add a device to a running SN (AddDevice in message/). */
+  ADD_DEVICE(0x0106),
 
   // Metadata server (MS): SNMM.
   REGISTER_NODE(0x0201),
@@ -24,11 +26,15 @@ public enum Opcode {
   MOUNT_VOLUME(0x0213),
   UNMOUNT_VOLUME(0x0214),
   RENEW_LEASE(0x0215),
+  /** Issue 4: a volume's size, inodes, mapped blocks and PA use (dvs volume stat). */
+  VOLUME_STAT(0x0216),
 
   // MS: metadata loaded on demand by the client.
   GET_INODE(0x0220),
   LIST_DIR(0x0221),
   GET_LPT(0x0222),
+  /** An inode's extended attributes (body as GET_INODE; answer: Xattrs). */
+  GET_XATTRS(0x0223),
 
   // MS: WDACG allocation (algorithm 2) and the group metadata update (paper 1, 3.5).
   ALLOC_WDACG(0x0230),

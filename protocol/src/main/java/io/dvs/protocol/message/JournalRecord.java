@@ -107,6 +107,21 @@ public sealed interface JournalRecord {
     }
   }
 
+  /**
+   * Type 8: inode {@code ino}'s extended attributes are now exactly {@code xattrs} (an empty
+   * set removes them all). Whole sets, like PutInode, keep replay idempotent.
+   */
+  record PutXattrs(long ino, Xattrs xattrs) implements JournalRecord {
+    public int type() {
+      return 8;
+    }
+
+    public void writeFields(WireWriter w) {
+      w.i64(ino);
+      xattrs.writeTo(w);
+    }
+  }
+
   static void write(JournalRecord record, WireWriter w) {
     w.u8(record.type());
     record.writeFields(w);
@@ -143,8 +158,10 @@ public sealed interface JournalRecord {
       }
       case 7:
         return new TruncateBlocks(r.nonNegative("ino"), r.nonNegative("fromBlock"));
+      case 8:
+        return new PutXattrs(r.nonNegative("ino"), Xattrs.readFrom(r));
       default:
-        throw DvsException.badRequest("record type: " + type + " (expected: 1..7)");
+        throw DvsException.badRequest("record type: " + type + " (expected: 1..8)");
     }
   }
 }

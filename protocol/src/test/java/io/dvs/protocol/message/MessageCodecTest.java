@@ -376,8 +376,8 @@ class MessageCodecTest {
   void badFieldValuesAreRefused() {
     assertBadRequest(() -> ReadBlocks.decode(body().i32(1).i64(-1).toByteArray()),
         "pa: -1 (expected: >= 0)");
-    assertBadRequest(() -> JournalGroup.decode(body().i64(1).i64(1).i64(1).i32(1).u8(8)
-        .toByteArray()), "record type: 8 (expected: 1..7)");
+    assertBadRequest(() -> JournalGroup.decode(body().i64(1).i64(1).i64(1).i32(1).u8(9)
+        .toByteArray()), "record type: 9 (expected: 1..8)");
     assertBadRequest(() -> JournalGroup.decode(body().i64(1).i64(1).i64(1).i32(1).u8(0)
         .toByteArray()), "record type: 0");
     assertBadRequest(() -> MountVolume.decode(body().string("v").string("c").u8(2)
