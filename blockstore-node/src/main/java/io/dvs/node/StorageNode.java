@@ -35,6 +35,7 @@ public final class StorageNode implements AutoCloseable {
    */
   static final int HANDLER_THREADS = 8;
 
+  private final DataDirectory dir;
   private final DedupEngine engine;
   private final String nodeUuid;
   private final RpcServer server;
@@ -42,8 +43,9 @@ public final class StorageNode implements AutoCloseable {
   private final Registrar registrar;
   private boolean closed; // guarded by this
 
-  private StorageNode(DedupEngine engine, String nodeUuid, RpcServer server,
+  private StorageNode(DataDirectory dir, DedupEngine engine, String nodeUuid, RpcServer server,
       ScheduledExecutorService committer, Registrar registrar) {
+    this.dir = dir;
     this.engine = engine;
     this.nodeUuid = nodeUuid;
     this.server = server;
@@ -59,11 +61,14 @@ public final class StorageNode implements AutoCloseable {
   public static StorageNode start(StorageNodeConfig config) {
     Preconditions.checkNotNull(config, "config");
     DataDirectory dir = DataDirectory.openOrFormat(config.dataDir(),
-        config.newDeviceCapacityBlocks(), config.fingerprintAlgorithm());
+        config.newDeviceCapacityBlocks(), config.fingerprintAlgorithm(),
+        config.verifyOnMatchOrDefault());
     DedupEngine engine;
     try {
       String algorithm = dir.superblock().fingerprintAlgorithm();
-      engine = DedupEngine.open(dir.meta(), dir.device(), Fingerprinters.forName(algorithm));
+      engine = DedupEngine.open(dir.meta(), dir.device(), Fingerprinters.forName(algorithm),
+          dir.superblock().verifyOnMatch());
+      dir.device().onFailure(engine::retire);
     } catch (IllegalArgumentException e) { // unknown algorithm named in the superblock
       dir.close();
       throw new DvsException(ErrorCode.IO_ERROR, "superblock in " + config.dataDir()
@@ -76,7 +81,8 @@ public final class StorageNode implements AutoCloseable {
     RpcServer server;
     try {
       server = RpcServer.start("storage node", new InetSocketAddress(config.bindHost(),
-          config.port()), new BlockRequestHandler(engine), HANDLER_THREADS);
+          config.port()), new BlockRequestHandler(engine, (plugin, path, blocks) ->
+              addDevice(dir, engine, plugin, path, blocks)), HANDLER_THREADS);
     } catch (RuntimeException e) {
       engine.close();
       throw e;
@@ -93,7 +99,39 @@ public final class StorageNode implements AutoCloseable {
         : Registrar.start(config.metaAddress(), uuid, config.advertisedHost(),
             server.address().getPort(), engine::stats);
     LOG.fine(() -> "storage node " + uuid + " serving on " + server.address());
-    return new StorageNode(engine, uuid, server, committer, registrar);
+    return new StorageNode(dir, engine, uuid, server, committer, registrar);
+  }
+
+  /**
+   * Algorithm 4 of paper 1 while clients keep writing: the device is created or opened and
+   * recorded in the superblock first, then the engine's free-space map grows; the next
+   * heartbeat reports the larger capacity to the MS (SNS and SNMM update).
+   *
+   * @param path null for a new sparse file in the data directory (plugin "file"), else an
+   *     absolute block device path (plugins "disk", "ssd")
+   * @return the node's new capacity in blocks
+   */
+  public long addDevice(String plugin, String path, long capacityBlocks) {
+    return addDevice(dir, engine, plugin, path, capacityBlocks);
+  }
+
+  private static long addDevice(DataDirectory dir, DedupEngine engine, String plugin,
+      String path, long capacityBlocks) {
+    try {
+      long capacity = dir.addDevice(plugin, path, capacityBlocks);
+      engine.grow(capacity);
+      return capacity;
+    } catch (IllegalArgumentException e) {
+      throw DvsException.badRequest("add device: " + e.getMessage());
+    } catch (java.io.IOException e) {
+      throw new DvsException(ErrorCode.IO_ERROR, "add device " + (path == null ? "" : path)
+          + " (" + plugin + "): " + e, e);
+    }
+  }
+
+  /** Devices that failed since start (the node stopped using them). */
+  public java.util.List<String> failedDevices() {
+    return dir.device().failedDevices();
   }
 
   private static void groupCommit(DedupEngine engine) {

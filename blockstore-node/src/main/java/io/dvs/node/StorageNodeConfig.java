@@ -19,6 +19,8 @@ import java.util.Objects;
  *     when the directory is already formatted
  * @param fingerprintAlgorithm used when formatting (SHA-1, SHA-256, BLAKE3); an existing node
  *     keeps the algorithm its superblock names
+ * @param verifyOnMatch used when formatting: compare bytes before sharing a block; null means
+ *     on for SHA-1 only (recorded in the superblock, like the algorithm)
  */
 public record StorageNodeConfig(
     Path dataDir,
@@ -27,7 +29,8 @@ public record StorageNodeConfig(
     InetSocketAddress metaAddress,
     String advertisedHost,
     long newDeviceCapacityBytes,
-    String fingerprintAlgorithm) {
+    String fingerprintAlgorithm,
+    Boolean verifyOnMatch) {
 
   public static final String DEFAULT_BIND_HOST = "127.0.0.1";
 
@@ -60,6 +63,10 @@ public record StorageNodeConfig(
     return builder(dataDir).build();
   }
 
+  public boolean verifyOnMatchOrDefault() {
+    return verifyOnMatch != null ? verifyOnMatch : Fingerprinters.SHA_1.equals(fingerprintAlgorithm);
+  }
+
   public long newDeviceCapacityBlocks() {
     return newDeviceCapacityBytes / ProtocolLimits.BLOCK_SIZE_BYTES;
   }
@@ -73,6 +80,7 @@ public record StorageNodeConfig(
     private String advertisedHost;
     private long newDeviceCapacityBytes = DEFAULT_NEW_DEVICE_CAPACITY_BYTES;
     private String fingerprintAlgorithm = DEFAULT_FINGERPRINT_ALGORITHM;
+    private Boolean verifyOnMatch;
 
     private Builder(Path dataDir) {
       this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
@@ -108,10 +116,15 @@ public record StorageNodeConfig(
       return this;
     }
 
+    public Builder verifyOnMatch(boolean verifyOnMatch) {
+      this.verifyOnMatch = verifyOnMatch;
+      return this;
+    }
+
     public StorageNodeConfig build() {
       return new StorageNodeConfig(dataDir, bindHost, port, metaAddress,
           advertisedHost == null ? bindHost : advertisedHost, newDeviceCapacityBytes,
-          fingerprintAlgorithm);
+          fingerprintAlgorithm, verifyOnMatch);
     }
   }
 }

@@ -72,13 +72,45 @@ class StorageNodeStartupTest {
 
   @Test
   void foreignOrDamagedMetadataRefusesToStartNamingTheFile() throws IOException {
-    Path meta = formatted().resolve("meta.db");
+    Path meta = formatted().resolve("checkpoint");
+    byte[] good = Files.readAllBytes(meta);
     Files.write(meta, new byte[8192], StandardOpenOption.TRUNCATE_EXISTING);
     DvsException e = refused();
     assertTrue(e.getMessage().contains(meta.toString()), e.getMessage());
+    Files.write(meta, java.util.Arrays.copyOf(good, good.length - 3)); // truncated
+    e = refused();
+    assertTrue(e.getMessage().contains(meta.toString()), e.getMessage());
+    byte[] flipped = good.clone();
+    flipped[30] ^= 1; // in the header's counters: only the checksum can notice
+    Files.write(meta, flipped);
+    e = refused();
+    assertTrue(e.getMessage().contains("checksum"), e.getMessage());
     Files.delete(meta);
     e = refused();
     assertTrue(e.getMessage().contains(meta.toString()), e.getMessage());
+  }
+
+  @Test
+  void corruptJournalBatchFollowedByMoreDataRefusesToStart() throws IOException {
+    Path sn = dir.resolve("sn");
+    try (StorageNode node = StorageNode.start(config())) {
+      node.engine().write(new long[] {1}, new byte[BLOCK_SIZE_BYTES], 0);
+      node.flush();
+      byte[] one = new byte[BLOCK_SIZE_BYTES];
+      one[0] = 1;
+      node.engine().write(new long[] {2}, one, 0);
+      node.flush(); // a second batch after the first
+    }
+    Path journal;
+    try (var files = Files.list(sn)) {
+      journal = files.filter(p -> p.getFileName().toString().startsWith("journal.")).findFirst()
+          .orElseThrow();
+    }
+    byte[] bytes = Files.readAllBytes(journal);
+    bytes[38 + 20 + 2] ^= 1; // header 38 B, batch header 20 B: in batch 1; batch 2 follows
+    Files.write(journal, bytes);
+    DvsException e = refused();
+    assertTrue(e.getMessage().contains(journal.toString()), e.getMessage());
   }
 
   @Test

@@ -3,9 +3,8 @@ package io.dvs.node.dedup;
 import static io.dvs.protocol.ProtocolLimits.BLOCK_SIZE_BYTES;
 
 import com.google.common.base.Preconditions;
-import com.google.common.base.Verify;
-import io.dvs.node.store.BlockRecord;
-import io.dvs.node.store.MetaStore;
+import io.dvs.node.meta.LbaMap;
+import io.dvs.node.meta.NodeMetadata;
 import io.dvs.protocol.DvsException;
 import io.dvs.protocol.ErrorCode;
 import io.dvs.protocol.message.NodeStats;
@@ -20,29 +19,32 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The SN data path of paper 2 (DESIGN.md, "Write (SN)"): fingerprint each 4 KiB block, look it
- * up in the {@link FingerprintIndex}; a duplicate maps the PA to the existing physical location
- * L (refcount + 1), new content gets a fresh L from the {@link SpaceAllocator}, is written to the
- * device, and enters the index. Overwriting or releasing a PA drops a reference on its old L
- * (increment before decrement, so rewriting the same content never frees it); at zero the L
- * leaves the index and goes to quarantine.
+ * The SN data path of paper 2 (DESIGN.md, "Write (SN)"): fingerprint each 4 KiB block, ask the
+ * Bloom filter and the three-level index ({@link NodeMetadata#lookup}); a duplicate maps the PA
+ * to the existing physical location L (refcount + 1), new content gets a fresh L from the
+ * {@link SpaceAllocator}, is written to the device and enters index and filter. Overwriting or
+ * releasing a PA drops a reference on its old L after the increment (so a crash may leak a
+ * block, never lose one); at zero the L leaves the index and goes to quarantine.
  *
  * <h2>Durability and crash rules</h2>
  * <ul>
  *   <li>Data is never overwritten in place: a PA's new content goes to a new L, so the state of
  *       the last commit stays readable on the device until a later commit.
- *   <li>{@link #commit()} syncs the device, then commits the metadata, so committed metadata
- *       only points at synced data. It runs for FLUSH and at least every second (group commit).
- *   <li>An L freed in the open transaction is quarantined, never reused, until the commit that
- *       freed it is durable: otherwise a crash could revert the LBA map to point at an L that
- *       already holds someone else's data.
+ *   <li>{@link #commit()} closes the open journal batch, syncs the device, then appends and
+ *       fdatasyncs the batch, so durable metadata only points at durable data. It runs for
+ *       FLUSH, at least every second (group commit), and inline when a batch grows past
+ *       {@link #BATCH_BYTES_COMMIT}.
+ *   <li>An L freed by a change is quarantined, never reused or discarded, until the batch that
+ *       freed it is durable: otherwise a crash could revert the LBA map to an L that already
+ *       holds someone else's data.
  * </ul>
  *
  * <h2>Concurrency</h2>
- * Fingerprints are computed and data is read and written outside the lock; {@link #lock}
- * guards all metadata (the {@link MetaStore} transaction, the allocator and the counters).
- * A reader looks up L under the lock and reads it outside; {@link #reuseEpoch} changes before a
- * quarantined L may be discarded or reused, and a reader that sees it change reads again.
+ * Fingerprints are computed and unique data is written outside the lock; {@link #lock} guards
+ * the metadata (all in memory, so it is held for microseconds). {@link #commitLock} serialises
+ * commits, whose device sync and journal fsync run without {@link #lock}. A reader looks up L
+ * under the lock and reads it outside; {@link #reuseEpoch} changes before a quarantined L may be
+ * discarded or reused, and a reader that sees it change reads again.
  */
 public final class DedupEngine implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(DedupEngine.class.getName());
@@ -56,80 +58,60 @@ public final class DedupEngine implements AutoCloseable {
   /** Optimistic reads retried before one read runs under the lock (reuse is rare: once/commit). */
   static final int READ_RETRIES_MAX = 3;
 
+  /** An open journal batch past 8 MiB (~170k unique blocks) is committed by the writer inline. */
+  static final int BATCH_BYTES_COMMIT = 8 << 20;
+
   /** Lifecycle: OPEN serves; FAILED after a metadata or sync error (restart needed); CLOSED. */
   enum State { OPEN, FAILED, CLOSED }
 
-  private final MetaStore meta;
+  private final NodeMetadata meta;
   private final BlockDevice device;
   private final Fingerprinter fingerprinter;
-  private final FingerprintIndex index;
+  private final boolean verifyOnMatch;
 
-  /**
-   * Guards every field below, and every call on {@link #meta}, {@link #index} and
-   * {@link #allocator}. Held across the device sync of a commit, never across other I/O.
-   */
+  /** Guards every field below and every call on {@link #meta} and {@link #allocator}. */
   private final ReentrantLock lock = new ReentrantLock();
+
+  /** Serialises commits; taken before {@link #lock}, never while holding it. */
+  private final ReentrantLock commitLock = new ReentrantLock();
 
   private final SpaceAllocator allocator;
   private State state = State.OPEN;
   private Throwable failure;
-  /** True when the open transaction holds changes not yet committed. */
-  private boolean dirty;
-  private long usedBlocks;
-  private long mappedPas;
-  private long uniqueWrites;
-  private long duplicateWrites;
+  private long verifyMismatches;
 
   /** Bumped (under the lock) before any quarantined L becomes reusable; read without it. */
   private volatile long reuseEpoch;
 
-  private DedupEngine(MetaStore meta, BlockDevice device, Fingerprinter fingerprinter) {
+  private DedupEngine(NodeMetadata meta, BlockDevice device, Fingerprinter fingerprinter,
+      boolean verifyOnMatch) {
     this.meta = meta;
     this.device = device;
     this.fingerprinter = fingerprinter;
-    this.index = meta.fingerprintIndex();
+    this.verifyOnMatch = verifyOnMatch;
     this.allocator = new SpaceAllocator(device.capacityBlocks());
   }
 
-  /**
-   * Rebuilds the free-space map from the committed block table and checks it against the
-   * committed counters; a mismatch is corruption and refuses to open.
-   */
-  public static DedupEngine open(MetaStore meta, BlockDevice device, Fingerprinter fingerprinter) {
+  /** Opens over loaded metadata; the free-space map is rebuilt from the block table. */
+  public static DedupEngine open(NodeMetadata meta, BlockDevice device,
+      Fingerprinter fingerprinter, boolean verifyOnMatch) {
     Preconditions.checkArgument(device.capacityBlocks() <= SpaceAllocator.CAPACITY_BLOCKS_MAX,
         "device of %s blocks (expected: <= %s)", device.capacityBlocks(),
         SpaceAllocator.CAPACITY_BLOCKS_MAX);
-    DedupEngine engine = new DedupEngine(meta, device, fingerprinter);
-    long[] refSum = new long[2];
-    meta.forEachBlock((record, location) -> {
-      if (location >= device.capacityBlocks()
-          || record.fingerprint().length != fingerprinter.digestBytes()) {
-        throw corrupt(meta, "block record of L " + location + " does not fit the device ("
-            + device.capacityBlocks() + " blocks) or the fingerprint length");
-      }
-      engine.allocator.markUsed(location);
-      refSum[0]++;
-      refSum[1] += record.refCount();
-    });
-    engine.usedBlocks = meta.counter("usedBlocks");
-    engine.mappedPas = meta.counter("mappedPas");
-    engine.uniqueWrites = meta.counter("uniqueWrites");
-    engine.duplicateWrites = meta.counter("duplicateWrites");
-    if (refSum[0] != engine.usedBlocks || refSum[1] != engine.mappedPas) {
-      throw corrupt(meta, "block table has " + refSum[0] + " blocks and " + refSum[1]
-          + " references, counters say " + engine.usedBlocks + " and " + engine.mappedPas);
-    }
+    Preconditions.checkArgument(meta.blockTable().digestBytes() == fingerprinter.digestBytes(),
+        "metadata of %s-byte fingerprints, %s makes %s", meta.blockTable().digestBytes(),
+        fingerprinter.algorithm(), fingerprinter.digestBytes());
+    DedupEngine engine = new DedupEngine(meta, device, fingerprinter, verifyOnMatch);
+    meta.blockTable().forEach((location, refCount) -> engine.allocator.markUsed(location));
     return engine;
-  }
-
-  private static DvsException corrupt(MetaStore meta, String why) {
-    return new DvsException(ErrorCode.IO_ERROR, "metadata file " + meta.file()
-        + " is inconsistent: " + why + "; refusing to start (restore the data directory from "
-        + "backup)");
   }
 
   public String fingerprintAlgorithm() {
     return fingerprinter.algorithm();
+  }
+
+  public boolean verifyOnMatch() {
+    return verifyOnMatch;
   }
 
   /**
@@ -148,6 +130,13 @@ public final class DedupEngine implements AutoCloseable {
       fingerprints[i] = fingerprinter.fingerprint(data, offset + i * BLOCK_SIZE_BYTES);
     }
     long[] fresh = allocateForNewContent(fingerprints);
+    if (fresh == null) { // only quarantined space left: a commit frees it
+      commit();
+      fresh = allocateForNewContent(fingerprints);
+      if (fresh == null) {
+        throw noSpace();
+      }
+    }
     try {
       for (int i = 0; i < n; i++) {
         if (fresh[i] != SpaceAllocator.NONE) {
@@ -163,22 +152,28 @@ public final class DedupEngine implements AutoCloseable {
       }
       throw new DvsException(ErrorCode.IO_ERROR, "write to " + device + " failed: " + e, e);
     }
+    boolean commitNow;
     lock.lock();
     try {
       checkOpen();
       for (int i = 0; i < n; i++) {
         mapBlock(pas[i], fingerprints[i], fresh[i], data, offset + i * BLOCK_SIZE_BYTES);
       }
+      commitNow = meta.openBatchBytes() > BATCH_BYTES_COMMIT;
     } catch (RuntimeException e) {
       throw failIfUnexpected(e);
     } finally {
       lock.unlock();
     }
+    if (commitNow) {
+      commit();
+    }
   }
 
   /**
    * Phase 1 of a write, under the lock: one fresh L for each block whose content is neither
-   * indexed nor earlier in the batch; {@link SpaceAllocator#NONE} for the others.
+   * indexed nor earlier in the batch; {@link SpaceAllocator#NONE} for the others. Null if space
+   * ran out while quarantined Ls exist (the caller commits and retries); NO_SPACE if none do.
    */
   private long[] allocateForNewContent(byte[][] fingerprints) {
     long[] fresh = new long[fingerprints.length];
@@ -188,9 +183,16 @@ public final class DedupEngine implements AutoCloseable {
     try {
       checkOpen();
       for (int i = 0; i < fingerprints.length; i++) {
-        if (index.lookup(fingerprints[i]) == FingerprintIndex.NO_LOCATION
+        if (meta.lookup(fingerprints[i]) == FingerprintIndex.NO_LOCATION
             && inBatch.add(ByteBuffer.wrap(fingerprints[i]))) {
-          fresh[i] = allocateLocked(fresh);
+          fresh[i] = allocator.allocate();
+          if (fresh[i] == SpaceAllocator.NONE) {
+            unallocateAll(fresh);
+            if (allocator.quarantinedCount() > 0) {
+              return null;
+            }
+            throw noSpace();
+          }
         }
       }
       return fresh;
@@ -199,20 +201,10 @@ public final class DedupEngine implements AutoCloseable {
     }
   }
 
-  /** A free L; commits first if only quarantined ones are left; NO_SPACE if none at all. */
-  private long allocateLocked(long[] pendingToUndo) {
-    long location = allocator.allocate();
-    if (location == SpaceAllocator.NONE && allocator.quarantinedCount() > 0) {
-      commitLocked();
-      location = allocator.allocate();
-    }
-    if (location == SpaceAllocator.NONE) {
-      unallocateAll(pendingToUndo);
-      throw new DvsException(ErrorCode.NO_SPACE, "storage node is full: all "
-          + allocator.capacityBlocks() + " physical blocks hold data; release blocks or add a "
-          + "device");
-    }
-    return location;
+  private DvsException noSpace() {
+    return new DvsException(ErrorCode.NO_SPACE, "storage node is full: all "
+        + allocator.capacityBlocks() + " physical blocks hold data; release blocks or add a "
+        + "device");
   }
 
   private void unallocateAll(long[] fresh) {
@@ -227,21 +219,32 @@ public final class DedupEngine implements AutoCloseable {
   /**
    * Phase 2 of a write, under the lock: maps {@code pa} to the content's L. The index is asked
    * again because other writers ran since phase 1: the content may have appeared (our fresh L
-   * is given back) or vanished (a rare fresh L is written here, under the lock).
+   * is given back) or vanished (a rare fresh L is written here, under the lock). With
+   * verify-on-match a candidate whose bytes differ (a hash collision) is stored anew.
    */
   private void mapBlock(long pa, byte[] fingerprint, long fresh, byte[] data, int off) {
-    long existing = index.lookup(fingerprint);
+    long existing = meta.lookupAgain(fingerprint);
+    if (existing != FingerprintIndex.NO_LOCATION && verifyOnMatch
+        && !sameBytes(existing, data, off)) {
+      verifyMismatches++;
+      long collided = existing;
+      LOG.warning(() -> fingerprinter.algorithm() + " collision: L " + collided
+          + " has the fingerprint of different bytes; storing them separately");
+      existing = FingerprintIndex.NO_LOCATION;
+    }
     if (existing != FingerprintIndex.NO_LOCATION) {
       if (fresh != SpaceAllocator.NONE) {
         allocator.unallocate(fresh);
       }
-      duplicateWrites++;
-      remap(pa, existing);
+      quarantine(meta.mapExisting(pa, existing));
       return;
     }
     long location = fresh;
     if (location == SpaceAllocator.NONE) {
-      location = allocateLocked(new long[0]);
+      location = allocator.allocate();
+      if (location == SpaceAllocator.NONE) {
+        throw noSpace();
+      }
       try {
         device.write(location, data, off);
       } catch (IOException e) {
@@ -249,49 +252,24 @@ public final class DedupEngine implements AutoCloseable {
         throw new DvsException(ErrorCode.IO_ERROR, "write to " + device + " failed: " + e, e);
       }
     }
-    index.insert(fingerprint, location);
-    meta.putBlock(location, new BlockRecord(1, fingerprint));
-    usedBlocks++;
-    uniqueWrites++;
-    dirty = true;
-    Long old = meta.lbaMap().put(pa, location);
-    if (old == null) {
-      mappedPas++;
-    } else {
-      dropReference(old);
-    }
+    quarantine(meta.mapNew(pa, location, fingerprint));
   }
 
-  /** Points {@code pa} at an indexed L: reference +1 first, then the old L's -1. */
-  private void remap(long pa, long location) {
-    Long old = meta.lbaMap().get(pa);
-    dirty = true; // the counters changed even when the mapping did not
-    if (old != null && old == location) {
-      return; // the same data to the same PA again: an idempotent retry
+  private boolean sameBytes(long location, byte[] data, int off) {
+    byte[] stored = new byte[BLOCK_SIZE_BYTES];
+    try {
+      device.read(location, stored, 0);
+    } catch (IOException e) {
+      throw new DvsException(ErrorCode.IO_ERROR, "verify read from " + device + " failed: " + e,
+          e);
     }
-    BlockRecord record = meta.block(location);
-    Verify.verify(record != null, "index points at L %s, which has no block record", location);
-    meta.putBlock(location, record.withRefCount(record.refCount() + 1));
-    meta.lbaMap().put(pa, location);
-    if (old == null) {
-      mappedPas++;
-    } else {
-      dropReference(old);
-    }
+    return Arrays.equals(stored, 0, BLOCK_SIZE_BYTES, data, off, off + BLOCK_SIZE_BYTES);
   }
 
-  /** Reference -1 on {@code location}; at zero it leaves the index and is quarantined. */
-  private void dropReference(long location) {
-    BlockRecord record = meta.block(location);
-    Verify.verify(record != null, "a PA maps to L %s, which has no block record", location);
-    if (record.refCount() > 1) {
-      meta.putBlock(location, record.withRefCount(record.refCount() - 1));
-      return;
+  private void quarantine(long freed) {
+    if (freed != LbaMap.NONE) {
+      allocator.quarantine(freed);
     }
-    meta.removeBlock(location);
-    index.remove(record.fingerprint(), location);
-    allocator.quarantine(location);
-    usedBlocks--;
   }
 
   /** Reads the blocks of {@code pas} back to back; a PA never written or released reads zeros. */
@@ -327,8 +305,7 @@ public final class DedupEngine implements AutoCloseable {
   private long[] lookup(long[] pas) {
     long[] locations = new long[pas.length];
     for (int i = 0; i < pas.length; i++) {
-      Long location = meta.lbaMap().get(pas[i]);
-      locations[i] = location == null ? SpaceAllocator.NONE : location;
+      locations[i] = meta.locationOf(pas[i]);
     }
     return locations;
   }
@@ -336,7 +313,7 @@ public final class DedupEngine implements AutoCloseable {
   private void readLocations(long[] locations, byte[] out) {
     try {
       for (int i = 0; i < locations.length; i++) {
-        if (locations[i] == SpaceAllocator.NONE) {
+        if (locations[i] == LbaMap.NONE) {
           Arrays.fill(out, i * BLOCK_SIZE_BYTES, (i + 1) * BLOCK_SIZE_BYTES, (byte) 0);
         } else {
           device.read(locations[i], out, i * BLOCK_SIZE_BYTES);
@@ -354,12 +331,7 @@ public final class DedupEngine implements AutoCloseable {
     try {
       checkOpen();
       for (long pa : pas) {
-        Long old = meta.lbaMap().remove(pa);
-        if (old != null) {
-          mappedPas--;
-          dirty = true;
-          dropReference(old);
-        }
+        quarantine(meta.release(pa));
       }
     } catch (RuntimeException e) {
       throw failIfUnexpected(e);
@@ -369,15 +341,43 @@ public final class DedupEngine implements AutoCloseable {
   }
 
   /**
-   * Makes every write and release that returned before this call durable: device sync, then the
-   * metadata commit, then quarantined Ls become free. The first sync runs outside the lock so
-   * writers keep going while the bulk of the data reaches the disk; the second, under the lock,
-   * covers what they wrote meanwhile.
+   * Makes every write and release that returned before this call durable: close the open batch,
+   * device sync, journal append + fdatasync, then the Ls the batch freed become free. Writers
+   * keep going during the syncs (their changes join the next batch).
    */
   public void commit() {
+    commitLock.lock();
+    try {
+      NodeMetadata.Batch batch;
+      lock.lock();
+      try {
+        checkOpen();
+        batch = meta.takeBatch();
+      } finally {
+        lock.unlock();
+      }
+      writeDurably(batch);
+      lock.lock();
+      try {
+        checkOpen();
+        releaseFreed(batch.freed());
+        meta.rebuildFilterIfStale();
+        if (meta.checkpointDue()) {
+          checkpointLocked();
+        }
+      } finally {
+        lock.unlock();
+      }
+    } finally {
+      commitLock.unlock();
+    }
+  }
+
+  private void writeDurably(NodeMetadata.Batch batch) {
     try {
       device.sync();
-    } catch (IOException e) {
+      meta.writeBatch(batch);
+    } catch (IOException | RuntimeException e) {
       lock.lock();
       try {
         throw fail(e);
@@ -385,47 +385,41 @@ public final class DedupEngine implements AutoCloseable {
         lock.unlock();
       }
     }
-    lock.lock();
+  }
+
+  /** Under both locks: writes what is open, then snapshots (writers wait; it is rare). */
+  private void checkpointLocked() {
+    NodeMetadata.Batch rest = meta.takeBatch();
+    writeDurably(rest);
+    releaseFreed(rest.freed());
     try {
-      checkOpen();
-      commitLocked();
-    } finally {
-      lock.unlock();
+      meta.checkpoint();
+    } catch (IOException | RuntimeException e) {
+      throw fail(e);
     }
+  }
+
+  private void releaseFreed(long[] freed) {
+    if (freed.length == 0) {
+      return;
+    }
+    reuseEpoch++; // before the discard, so a reader of an old L sees the change and retries
+    Arrays.sort(freed);
+    allocator.release(freed);
+    discard(freed);
   }
 
   /** For the group committer: commits only when something changed. */
   public void commitIfDirty() {
     lock.lock();
     try {
-      if (state != State.OPEN || (!dirty && allocator.quarantinedCount() == 0)) {
+      if (state != State.OPEN || !meta.hasOpenBatch()) {
         return;
       }
     } finally {
       lock.unlock();
     }
     commit();
-  }
-
-  private void commitLocked() {
-    if (!dirty && allocator.quarantinedCount() == 0) {
-      return;
-    }
-    try {
-      device.sync();
-      meta.putCounter("usedBlocks", usedBlocks);
-      meta.putCounter("mappedPas", mappedPas);
-      meta.putCounter("uniqueWrites", uniqueWrites);
-      meta.putCounter("duplicateWrites", duplicateWrites);
-      meta.commit();
-    } catch (IOException | RuntimeException e) {
-      throw fail(e);
-    }
-    dirty = false;
-    if (allocator.quarantinedCount() > 0) {
-      reuseEpoch++; // before the discard, so a reader of an old L sees the change and retries
-      discard(allocator.releaseQuarantine());
-    }
   }
 
   /** Gives the space of freed Ls back to the device, in runs; a failure only costs space. */
@@ -449,19 +443,54 @@ public final class DedupEngine implements AutoCloseable {
   public NodeStats stats() {
     lock.lock();
     try {
-      return new NodeStats(allocator.capacityBlocks(), usedBlocks, mappedPas, uniqueWrites,
-          duplicateWrites, 0, 0, 0);
+      return new NodeStats(allocator.capacityBlocks(), meta.usedBlocks(), meta.mappedPas(),
+          meta.uniqueWrites(), meta.duplicateWrites(), meta.filter().lookups(),
+          meta.filter().negatives(), meta.filter().falsePositives());
     } finally {
       lock.unlock();
     }
   }
 
-  /** The L that {@code pa} maps to, or -1: for tests and {@code dvs fsck}. */
+  /** Hash collisions found by verify-on-match since start. */
+  public long verifyMismatches() {
+    lock.lock();
+    try {
+      return verifyMismatches;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Algorithm 4 of paper 1 (add a device): the device set under this engine grew to
+   * {@code newCapacityBlocks}; the free-space map grows with it.
+   */
+  public void grow(long newCapacityBlocks) {
+    lock.lock();
+    try {
+      checkOpen();
+      allocator.grow(newCapacityBlocks);
+      meta.growCapacity(newCapacityBlocks);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A device failed: its free Ls in [first, first + count) are never allocated again. */
+  public void retire(long first, long count) {
+    lock.lock();
+    try {
+      allocator.retire(first, count);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The L that {@code pa} maps to, or -1: for tests and fsck. */
   public long locationOf(long pa) {
     lock.lock();
     try {
-      Long location = meta.lbaMap().get(pa);
-      return location == null ? -1 : location;
+      return meta.locationOf(pa);
     } finally {
       lock.unlock();
     }
@@ -471,8 +500,7 @@ public final class DedupEngine implements AutoCloseable {
   public long refCount(long location) {
     lock.lock();
     try {
-      BlockRecord record = meta.block(location);
-      return record == null ? 0 : record.refCount();
+      return meta.refCount(location);
     } finally {
       lock.unlock();
     }
@@ -507,8 +535,8 @@ public final class DedupEngine implements AutoCloseable {
 
   /**
    * A typed error (NO_SPACE, IO_ERROR on a data write) leaves the metadata consistent; anything
-   * else thrown in the middle of a metadata change may leave the open transaction half-done, so
-   * the engine stops and never commits it.
+   * else thrown in the middle of a metadata change may leave memory half-changed, so the engine
+   * stops and never commits it.
    */
   private RuntimeException failIfUnexpected(RuntimeException e) {
     return e instanceof DvsException ? e : fail(e);
@@ -527,21 +555,31 @@ public final class DedupEngine implements AutoCloseable {
   /** Commits what is open (unless the engine failed), then closes the store and the device. */
   @Override
   public void close() {
-    lock.lock();
+    commitLock.lock();
     try {
-      if (state == State.CLOSED) {
-        return;
+      lock.lock();
+      try {
+        if (state == State.CLOSED) {
+          return;
+        }
+      } finally {
+        lock.unlock();
       }
       try {
         if (state == State.OPEN) {
-          commitLocked();
+          commit();
         }
       } finally {
-        state = State.CLOSED;
-        closeQuietly();
+        lock.lock();
+        try {
+          state = State.CLOSED;
+          closeQuietly();
+        } finally {
+          lock.unlock();
+        }
       }
     } finally {
-      lock.unlock();
+      commitLock.unlock();
     }
   }
 

@@ -25,13 +25,10 @@ final class SpaceAllocator {
   /** Returned by {@link #allocate} when no L is free. */
   static final long NONE = -1;
 
-  /**
-   * The bitmaps are java.util.BitSets, indexed by int: 2^31 - 1 blocks (8 TiB) per SN until the
-   * multi-device allocator of algorithm 4 replaces them.
-   */
+  /** The bitmaps are java.util.BitSets, indexed by int: 2^31 - 1 blocks (8 TiB) per SN. */
   static final long CAPACITY_BLOCKS_MAX = Integer.MAX_VALUE;
 
-  private final int capacityBlocks;
+  private int capacityBlocks;
   /** Used or quarantined Ls: a clear bit is free. */
   private final BitSet taken;
   private final BitSet quarantined;
@@ -105,21 +102,41 @@ final class SpaceAllocator {
   }
 
   /**
-   * After a commit: the quarantined Ls become free. Returns them, in order, so the caller can
-   * discard their data; the caller must do that before it allocates again.
+   * After the commit that freed them: these quarantined Ls become free. The caller discards
+   * their data before it allocates again.
    */
-  long[] releaseQuarantine() {
-    long[] released = new long[quarantinedCount];
-    int i = 0;
-    for (int l = quarantined.nextSetBit(0); l >= 0; l = quarantined.nextSetBit(l + 1)) {
-      released[i++] = l;
+  void release(long[] locations) {
+    for (long location : locations) {
+      int l = checkLocation(location);
+      Verify.verify(quarantined.get(l), "release L %s: not quarantined", location);
+      quarantined.clear(l);
       taken.clear(l);
     }
-    Verify.verify(i == quarantinedCount, "quarantine count %s, bits %s", quarantinedCount, i);
-    takenCount -= i;
-    quarantined.clear();
-    quarantinedCount = 0;
-    return released;
+    quarantinedCount -= locations.length;
+    takenCount -= locations.length;
+  }
+
+  /** Algorithm 4: a device was added; Ls up to {@code newCapacityBlocks} are free space. */
+  void grow(long newCapacityBlocks) {
+    Preconditions.checkArgument(newCapacityBlocks >= capacityBlocks
+        && newCapacityBlocks <= CAPACITY_BLOCKS_MAX, "grow from %s to %s blocks (max %s)",
+        capacityBlocks, newCapacityBlocks, CAPACITY_BLOCKS_MAX);
+    capacityBlocks = (int) newCapacityBlocks;
+  }
+
+  /**
+   * A device failed: its free Ls in [first, first + count) become permanently taken, so no new
+   * data goes there. Ls holding data stay used (their reads fail with the device's error).
+   */
+  void retire(long first, long count) {
+    for (long location = first; location < first + count && location < capacityBlocks;
+        location++) {
+      int l = (int) location;
+      if (!taken.get(l)) {
+        taken.set(l);
+        takenCount++;
+      }
+    }
   }
 
   boolean isFree(long location) {

@@ -4,6 +4,7 @@ import io.dvs.node.dedup.DedupEngine;
 import io.dvs.protocol.DvsException;
 import io.dvs.protocol.ErrorCode;
 import io.dvs.protocol.Frame;
+import io.dvs.protocol.message.AddDevice;
 import io.dvs.protocol.message.BlockOps;
 import io.dvs.protocol.rpc.RequestHandler;
 
@@ -17,9 +18,17 @@ public final class BlockRequestHandler implements RequestHandler {
   private static final byte[] EMPTY = new byte[0];
 
   private final DedupEngine engine;
+  private final DeviceAdder deviceAdder;
 
-  public BlockRequestHandler(DedupEngine engine) {
+  /** Runs ADD_DEVICE (algorithm 4) on the node; returns the new capacity in blocks. */
+  @FunctionalInterface
+  public interface DeviceAdder {
+    long add(String plugin, String path, long capacityBlocks);
+  }
+
+  public BlockRequestHandler(DedupEngine engine, DeviceAdder deviceAdder) {
     this.engine = engine;
+    this.deviceAdder = deviceAdder;
   }
 
   @Override
@@ -47,6 +56,11 @@ public final class BlockRequestHandler implements RequestHandler {
         expectEmpty(body, "FLUSH");
         engine.commit();
         return EMPTY;
+      }
+      case ADD_DEVICE -> {
+        AddDevice add = AddDevice.decode(body);
+        return AddDevice.encodeCapacity(deviceAdder.add(add.plugin(),
+            add.path().isEmpty() ? null : add.path(), add.capacityBlocks()));
       }
       case NODE_STATS -> {
         expectEmpty(body, "NODE_STATS");

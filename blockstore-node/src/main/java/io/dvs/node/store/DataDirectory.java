@@ -1,6 +1,8 @@
 package io.dvs.node.store;
 
 import com.google.common.base.Preconditions;
+import io.dvs.node.meta.Checkpoint;
+import io.dvs.node.meta.NodeMetadata;
 import io.dvs.protocol.DvsException;
 import io.dvs.protocol.ErrorCode;
 import io.dvs.protocol.ProtocolLimits;
@@ -11,6 +13,7 @@ import io.dvs.volume.file.FileVolumePlugin;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -23,7 +26,8 @@ import java.util.stream.Stream;
  * <pre>
  * dataDir/
  *   superblock          identity, block size, fingerprint algorithm, devices ({@link Superblock})
- *   meta.db, meta.db.wal.*   LBA map, block table, index, counters ({@link MetaStore})
+ *   checkpoint          snapshot of LBA map and block table (docs/format/sn-journal.md)
+ *   journal.NNNN…       write-ahead journal batches after the checkpoint
  *   devices/dev0.img    the first device: a sparse file (volume plugin "file")
  * </pre>
  *
@@ -37,19 +41,23 @@ public final class DataDirectory implements AutoCloseable {
   static final String DEVICES_DIR = "devices";
   static final String FIRST_DEVICE = DEVICES_DIR + "/dev0.img";
 
-  /** Devices this build opens; algorithm 4 (add a device to an SN) is a later issue. */
-  static final int DEVICES_SUPPORTED = 1;
-
   private final Path dir;
-  private final Superblock superblock;
-  private final BlockDevice device;
-  private final MetaStore meta;
+  private Superblock superblock;
+  private final DeviceSet devices;
+  private final NodeMetadata meta;
 
-  private DataDirectory(Path dir, Superblock superblock, BlockDevice device, MetaStore meta) {
+  private DataDirectory(Path dir, Superblock superblock, DeviceSet devices, NodeMetadata meta) {
     this.dir = dir;
     this.superblock = superblock;
-    this.device = device;
+    this.devices = devices;
     this.meta = meta;
+  }
+
+  /** As below, with verify-on-match on for SHA-1 only (the weakest of the hashes). */
+  public static DataDirectory openOrFormat(Path dir, long newDeviceCapacityBlocks,
+      String fingerprintAlgorithm) {
+    return openOrFormat(dir, newDeviceCapacityBlocks, fingerprintAlgorithm,
+        "SHA-1".equals(fingerprintAlgorithm));
   }
 
   /**
@@ -57,7 +65,7 @@ public final class DataDirectory implements AutoCloseable {
    * with a one-line message naming the file and what to do.
    */
   public static DataDirectory openOrFormat(Path dir, long newDeviceCapacityBlocks,
-      String fingerprintAlgorithm) {
+      String fingerprintAlgorithm, boolean verifyOnMatch) {
     Preconditions.checkArgument(newDeviceCapacityBlocks >= 1, "newDeviceCapacityBlocks: %s",
         newDeviceCapacityBlocks);
     try {
@@ -72,7 +80,7 @@ public final class DataDirectory implements AutoCloseable {
     }
     Path superblockFile = dir.resolve(Superblock.FILE_NAME);
     if (Files.exists(superblockFile)) {
-      return open(dir, Superblock.read(superblockFile));
+      return open(dir, false);
     }
     Optional<Path> stranger = firstEntry(dir);
     if (stranger.isPresent()) {
@@ -81,7 +89,7 @@ public final class DataDirectory implements AutoCloseable {
           + ": not a dvs storage node directory, or an interrupted format; refusing to touch it "
           + "(use an empty directory, or empty this one)");
     }
-    return format(dir, newDeviceCapacityBlocks, fingerprintAlgorithm);
+    return format(dir, newDeviceCapacityBlocks, fingerprintAlgorithm, verifyOnMatch);
   }
 
   private static Optional<Path> firstEntry(Path dir) {
@@ -93,21 +101,24 @@ public final class DataDirectory implements AutoCloseable {
     }
   }
 
-  private static DataDirectory format(Path dir, long capacityBlocks, String algorithm) {
+  private static DataDirectory format(Path dir, long capacityBlocks, String algorithm,
+      boolean verifyOnMatch) {
     UUID uuid = UUID.randomUUID();
     Superblock superblock = new Superblock(uuid, ProtocolLimits.BLOCK_SIZE_BYTES, algorithm,
+        verifyOnMatch,
         List.of(new Superblock.Device(FileVolumePlugin.NAME, FIRST_DEVICE, capacityBlocks)));
     BlockDevice device = null;
-    MetaStore meta = null;
+    NodeMetadata meta = null;
     try {
       Files.createDirectories(dir.resolve(DEVICES_DIR));
       device = VolumePlugins.byName(FileVolumePlugin.NAME)
           .create(dir.resolve(FIRST_DEVICE), capacityBlocks);
-      meta = MetaStore.create(dir.resolve(MetaStore.FILE_NAME), uuid.toString(), algorithm);
-      Superblock.syncDirectory(dir.resolve(DEVICES_DIR));
+      meta = NodeMetadata.create(dir, uuid, digestBytes(algorithm), capacityBlocks);
+      Checkpoint.syncDirectory(dir.resolve(DEVICES_DIR));
       superblock.writeTo(dir); // last: the directory counts as formatted from here on
       LOG.fine(() -> "formatted storage node " + uuid + " in " + dir);
-      return new DataDirectory(dir, superblock, device, meta);
+      return new DataDirectory(dir, superblock,
+          new DeviceSet(List.of(device), List.of(dir.resolve(FIRST_DEVICE).toString())), meta);
     } catch (IOException | RuntimeException e) {
       closeAll(meta, device);
       if (e instanceof DvsException d) {
@@ -118,48 +129,122 @@ public final class DataDirectory implements AutoCloseable {
     }
   }
 
-  private static DataDirectory open(Path dir, Superblock superblock) {
+  private static int digestBytes(String algorithm) {
+    return io.dvs.node.dedup.Fingerprinters.forName(algorithm).digestBytes();
+  }
+
+  /**
+   * Opens a formatted directory; {@code unchecked} (for fsck) skips the LBA map / refcount
+   * invariant check that otherwise refuses to start.
+   */
+  public static DataDirectory open(Path dir, boolean unchecked) {
     Path superblockFile = dir.resolve(Superblock.FILE_NAME);
+    Superblock superblock = Superblock.read(superblockFile);
     if (superblock.blockSizeBytes() != ProtocolLimits.BLOCK_SIZE_BYTES) {
       throw Superblock.corrupt(superblockFile, "block size " + superblock.blockSizeBytes()
           + " (this build uses " + ProtocolLimits.BLOCK_SIZE_BYTES + ")");
     }
-    if (superblock.devices().size() != DEVICES_SUPPORTED) {
-      throw Superblock.corrupt(superblockFile, superblock.devices().size()
-          + " devices (this build opens exactly " + DEVICES_SUPPORTED + ")");
+    if (superblock.devices().isEmpty()) {
+      throw Superblock.corrupt(superblockFile, "no devices");
     }
-    Superblock.Device d = superblock.devices().get(0);
-    VolumePlugin plugin = VolumePlugins.find(d.plugin()).orElseThrow(() -> Superblock.corrupt(
-        superblockFile, "device plugin '" + d.plugin() + "' is not installed"));
-    Path devicePath = dir.resolve(d.relativePath()).normalize();
-    if (!devicePath.startsWith(dir.normalize())) {
-      throw Superblock.corrupt(superblockFile, "device path " + d.relativePath()
-          + " leaves the data directory");
-    }
-    BlockDevice device;
+    int digestBytes;
     try {
-      device = plugin.open(devicePath);
-    } catch (IOException e) {
-      throw new DvsException(ErrorCode.IO_ERROR, "cannot open device " + devicePath + ": " + e
-          + "; refusing to start (restore it from backup)", e);
+      digestBytes = digestBytes(superblock.fingerprintAlgorithm());
+    } catch (IllegalArgumentException e) {
+      throw Superblock.corrupt(superblockFile, e.getMessage());
     }
-    MetaStore meta = null;
+    List<BlockDevice> opened = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    NodeMetadata meta = null;
     try {
-      if (device.capacityBlocks() != d.capacityBlocks()) {
-        throw new DvsException(ErrorCode.IO_ERROR, "device " + devicePath + " holds "
-            + device.capacityBlocks() + " blocks but the superblock says " + d.capacityBlocks()
-            + "; refusing to start (was the file replaced or truncated?)");
+      for (Superblock.Device d : superblock.devices()) {
+        Path path = devicePath(dir, d);
+        opened.add(openDevice(superblockFile, d, path));
+        names.add(path.toString());
       }
-      meta = MetaStore.open(dir.resolve(MetaStore.FILE_NAME), superblock.nodeUuid().toString(),
-          superblock.fingerprintAlgorithm());
-      return new DataDirectory(dir, superblock, device, meta);
+      DeviceSet devices = new DeviceSet(opened, names);
+      UUID uuid = superblock.nodeUuid();
+      meta = unchecked
+          ? NodeMetadata.openUnchecked(dir, uuid, digestBytes, devices.capacityBlocks())
+          : NodeMetadata.open(dir, uuid, digestBytes, devices.capacityBlocks());
+      return new DataDirectory(dir, superblock, devices, meta);
     } catch (RuntimeException e) {
-      closeAll(meta, device);
+      for (BlockDevice d : opened) {
+        closeAll(null, d);
+      }
       throw e;
     }
   }
 
-  private static void closeAll(MetaStore meta, BlockDevice device) {
+  /** Relative paths stay inside the directory; raw devices (disk, ssd) are absolute. */
+  private static Path devicePath(Path dir, Superblock.Device d) {
+    Path p = Path.of(d.relativePath());
+    if (p.isAbsolute()) {
+      return p;
+    }
+    Path devicePath = dir.resolve(p).normalize();
+    if (!devicePath.startsWith(dir.normalize())) {
+      throw Superblock.corrupt(dir.resolve(Superblock.FILE_NAME), "device path "
+          + d.relativePath() + " leaves the data directory");
+    }
+    return devicePath;
+  }
+
+  private static BlockDevice openDevice(Path superblockFile, Superblock.Device d, Path path) {
+    VolumePlugin plugin = VolumePlugins.find(d.plugin()).orElseThrow(() -> Superblock.corrupt(
+        superblockFile, "device plugin '" + d.plugin() + "' is not installed"));
+    BlockDevice device;
+    try {
+      device = plugin.open(path);
+    } catch (IOException e) {
+      throw new DvsException(ErrorCode.IO_ERROR, "cannot open device " + path + ": " + e
+          + "; refusing to start (restore it from backup)", e);
+    }
+    if (device.capacityBlocks() != d.capacityBlocks()) {
+      closeAll(null, device);
+      throw new DvsException(ErrorCode.IO_ERROR, "device " + path + " holds "
+          + device.capacityBlocks() + " blocks but the superblock says " + d.capacityBlocks()
+          + "; refusing to start (was the file replaced or truncated?)");
+    }
+    return device;
+  }
+
+  /**
+   * Algorithm 4 of paper 1: creates (file plugin, inside devices/) or opens (disk, ssd: an
+   * absolute block-device path) a device, records it in the superblock, and appends it to the
+   * device set. Returns the device set's new capacity. The caller grows the engine after this.
+   */
+  public synchronized long addDevice(String pluginName, String path, long capacityBlocks)
+      throws IOException {
+    VolumePlugin plugin = VolumePlugins.byName(pluginName);
+    Preconditions.checkArgument(superblock.devices().size() < Superblock.DEVICES_MAX,
+        "already %s devices (max %s)", superblock.devices().size(), Superblock.DEVICES_MAX);
+    String recorded;
+    BlockDevice device;
+    if (path == null) {
+      recorded = DEVICES_DIR + "/dev" + superblock.devices().size() + ".img";
+      device = plugin.create(dir.resolve(recorded), capacityBlocks);
+      Checkpoint.syncDirectory(dir.resolve(DEVICES_DIR));
+    } else {
+      Preconditions.checkArgument(Path.of(path).isAbsolute(), "device path %s: absolute", path);
+      recorded = path;
+      device = plugin.open(Path.of(path));
+    }
+    Superblock grown = superblock.withDevice(new Superblock.Device(pluginName, recorded,
+        device.capacityBlocks()));
+    try {
+      grown.writeTo(dir); // durable before any L of the device is used
+    } catch (IOException | RuntimeException e) {
+      closeAll(null, device);
+      throw e;
+    }
+    superblock = grown;
+    LOG.info("added device " + recorded + " (" + pluginName + ", " + device.capacityBlocks()
+        + " blocks) to storage node " + superblock.nodeUuid());
+    return devices.add(device, path == null ? dir.resolve(recorded).toString() : path);
+  }
+
+  private static void closeAll(NodeMetadata meta, BlockDevice device) {
     if (meta != null) {
       meta.close();
     }
@@ -176,23 +261,23 @@ public final class DataDirectory implements AutoCloseable {
     return dir;
   }
 
-  public Superblock superblock() {
+  public synchronized Superblock superblock() {
     return superblock;
   }
 
-  /** The device; its owner (the dedup engine) closes it. */
-  public BlockDevice device() {
-    return device;
+  /** The devices as one L space; its owner (the dedup engine) closes it. */
+  public DeviceSet device() {
+    return devices;
   }
 
-  /** The metadata store; its owner (the dedup engine) closes it. */
-  public MetaStore meta() {
+  /** The metadata; its owner (the dedup engine) closes it. */
+  public NodeMetadata meta() {
     return meta;
   }
 
-  /** Closes the store and the device; for callers that never handed them to an engine. */
+  /** Closes the metadata and the devices; for callers that never handed them to an engine. */
   @Override
   public void close() {
-    closeAll(meta, device);
+    closeAll(meta, devices);
   }
 }

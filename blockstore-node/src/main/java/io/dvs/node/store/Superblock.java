@@ -24,10 +24,11 @@ import java.util.zip.CRC32C;
  *
  * <pre>
  * magic        8 B   "DVSSNSB\n"   (a foreign file fails here, before anything else is read)
- * version      u8    1             (a newer format refuses to start rather than guess)
+ * version      u8    2             (a newer format refuses to start rather than guess)
  * nodeUuid     16 B  msb, lsb      (identity towards the MS: REGISTER_NODE gives back the same snId)
  * blockSize    u32   4096          (PAs and Ls are block numbers; a change would corrupt all data)
  * algorithm    u8 n, n B ASCII     (fingerprints in the index were made with it; never mixed)
+ * flags        u8                  bit 0: verify-on-match (byte compare before sharing a block)
  * devices      u8 count, then per device:
  *   plugin     u8 n, n B ASCII     (the VolumePlugin that opens it, e.g. "file")
  *   path       u16 n, n B UTF-8    (relative to the data directory, so the directory can move)
@@ -42,7 +43,10 @@ public final class Superblock {
   public static final String FILE_NAME = "superblock";
 
   static final byte[] MAGIC = "DVSSNSB\n".getBytes(StandardCharsets.US_ASCII);
-  static final int VERSION = 1;
+  static final int VERSION = 2;
+
+  /** Flag bit: compare bytes before sharing a block (guards against hash collisions). */
+  static final int FLAG_VERIFY_ON_MATCH = 1;
 
   /** Devices one SN may list; algorithm 4 adds devices one by one, so this is plenty. */
   public static final int DEVICES_MAX = 64;
@@ -70,10 +74,11 @@ public final class Superblock {
   private final UUID nodeUuid;
   private final int blockSizeBytes;
   private final String fingerprintAlgorithm;
+  private final boolean verifyOnMatch;
   private final List<Device> devices;
 
   public Superblock(UUID nodeUuid, int blockSizeBytes, String fingerprintAlgorithm,
-      List<Device> devices) {
+      boolean verifyOnMatch, List<Device> devices) {
     Preconditions.checkArgument(!fingerprintAlgorithm.isEmpty()
         && fingerprintAlgorithm.length() <= NAME_BYTES_MAX
         && StandardCharsets.US_ASCII.newEncoder().canEncode(fingerprintAlgorithm),
@@ -82,6 +87,7 @@ public final class Superblock {
     this.nodeUuid = nodeUuid;
     this.blockSizeBytes = blockSizeBytes;
     this.fingerprintAlgorithm = fingerprintAlgorithm;
+    this.verifyOnMatch = verifyOnMatch;
     this.devices = List.copyOf(devices);
   }
 
@@ -101,12 +107,24 @@ public final class Superblock {
     return devices;
   }
 
+  public boolean verifyOnMatch() {
+    return verifyOnMatch;
+  }
+
+  /** This superblock with one more device at the end (algorithm 4). */
+  public Superblock withDevice(Device device) {
+    List<Device> more = new ArrayList<>(devices);
+    more.add(device);
+    return new Superblock(nodeUuid, blockSizeBytes, fingerprintAlgorithm, verifyOnMatch, more);
+  }
+
   byte[] encode() {
     ByteBuffer b = ByteBuffer.allocate(FILE_BYTES_MAX);
     b.put(MAGIC).put((byte) VERSION);
     b.putLong(nodeUuid.getMostSignificantBits()).putLong(nodeUuid.getLeastSignificantBits());
     b.putInt(blockSizeBytes);
     putName(b, fingerprintAlgorithm);
+    b.put((byte) (verifyOnMatch ? FLAG_VERIFY_ON_MATCH : 0));
     b.put((byte) devices.size());
     for (Device d : devices) {
       putName(b, d.plugin());
@@ -188,6 +206,10 @@ public final class Superblock {
     UUID uuid = new UUID(b.getLong(), b.getLong());
     int blockSize = b.getInt();
     String algorithm = getName(b);
+    int flags = b.get() & 0xFF;
+    if ((flags & ~FLAG_VERIFY_ON_MATCH) != 0) {
+      throw corrupt(file, "unknown flags " + Integer.toHexString(flags));
+    }
     int count = b.get() & 0xFF;
     if (count > DEVICES_MAX) {
       throw corrupt(file, "devices: " + count + " (expected: <= " + DEVICES_MAX + ")");
@@ -202,7 +224,8 @@ public final class Superblock {
     if (b.hasRemaining()) {
       throw corrupt(file, b.remaining() + " trailing bytes (expected: 0)");
     }
-    return new Superblock(uuid, blockSize, algorithm, devices);
+    return new Superblock(uuid, blockSize, algorithm, (flags & FLAG_VERIFY_ON_MATCH) != 0,
+        devices);
   }
 
   private static String getName(ByteBuffer b) {

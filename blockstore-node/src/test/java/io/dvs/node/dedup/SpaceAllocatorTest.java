@@ -25,9 +25,8 @@ class SpaceAllocatorTest {
     a.quarantine(l0);
     assertEquals(SpaceAllocator.NONE, a.allocate(), "quarantined L must not be handed out");
     assertEquals(1, a.quarantinedCount());
-    long[] released = a.releaseQuarantine();
-    assertEquals(1, released.length);
-    assertEquals(l0, released[0]);
+    a.release(new long[] {l0});
+    assertEquals(0, a.quarantinedCount());
     assertEquals(l0, a.allocate());
     assertNotEquals(l0, l1);
   }
@@ -71,11 +70,11 @@ class SpaceAllocatorTest {
           }
         }
         default -> {
-          long[] released = a.releaseQuarantine();
-          assertEquals(quarantined.size(), released.length);
-          for (long l : released) {
-            assertTrue(quarantined.remove(l));
-          }
+          // Release the quarantined Ls of the oldest "batch": here, all of them.
+          long[] released = quarantined.stream().mapToLong(Long::longValue).toArray();
+          a.release(released);
+          quarantined.clear();
+          assertEquals(0, a.quarantinedCount());
         }
       }
       assertEquals(capacity - used.size() - quarantined.size(), a.freeBlocks());
