@@ -6,6 +6,7 @@ import io.dvs.client.fs.DvsFilesystem;
 import io.dvs.client.meta.MetadataJournal;
 import io.dvs.client.meta.Namespace;
 import io.dvs.client.net.MetaClient;
+import io.dvs.client.net.Retry;
 import io.dvs.client.net.StorageClients;
 import io.dvs.protocol.DvsException;
 import io.dvs.protocol.ErrorCode;
@@ -35,6 +36,16 @@ public final class DvsClient implements AutoCloseable {
   /** The async group update's deadline: without fsync, at most ~1 s of work is at risk. */
   public static final long SHIP_INTERVAL_MS = 1_000;
 
+  /**
+   * How long a WDACG request waits out an MS restart. NODE_DOWN is retried too: right after an
+   * MS restart every SN counts as down until its next heartbeat (1 s). A minute covers a
+   * restart; a cluster with no SN at all fails the write with EIO after it.
+   */
+  static final long WDACG_WAIT_MS_MAX = 60_000;
+
+  /** Metadata loads (lookup, readdir, open) wait out an MS restart this long, then EIO. */
+  static final long LOAD_WAIT_MS_MAX = Retry.TOTAL_WAIT_MS_DEFAULT;
+
   private final MetaClient meta;
   private final StorageClients storage;
   private final VolumeOps.Mounted mounted;
@@ -51,16 +62,25 @@ public final class DvsClient implements AutoCloseable {
     long volumeId = mounted.volume().volumeId();
     long epoch = mounted.epoch();
     LongSupplier nowNs = DvsClient::nowNs;
+    Retry loads = Retry.transientErrors().withTotalWaitMs(LOAD_WAIT_MS_MAX);
+    Retry wdacgs = Retry.transientErrors().alsoOn(ErrorCode.NODE_DOWN)
+        .withTotalWaitMs(WDACG_WAIT_MS_MAX);
     this.journal = new MetadataJournal(meta, storage, volumeId, epoch, mounted.lastAppliedSeq());
     this.namespace = new Namespace(new Namespace.MetadataSource() {
       @Override
       public InodeAttrs getInode(long ino) {
-        return meta.getInode(volumeId, epoch, ino);
+        return loads.call("load inode " + ino, () -> meta.getInode(volumeId, epoch, ino));
       }
 
       @Override
       public MetadataOps.DirPage listDir(long dirIno, String afterName, int maxEntries) {
-        return meta.listDir(volumeId, epoch, dirIno, afterName, maxEntries);
+        return loads.call("list directory " + dirIno,
+            () -> meta.listDir(volumeId, epoch, dirIno, afterName, maxEntries));
+      }
+
+      @Override
+      public io.dvs.protocol.message.Xattrs getXattrs(long ino) {
+        return loads.call("load xattrs of " + ino, () -> meta.getXattrs(volumeId, epoch, ino));
       }
     }, journal, mounted.nextIno(), nowNs);
     this.background = Executors.newScheduledThreadPool(2, r -> {
@@ -68,10 +88,11 @@ public final class DvsClient implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    WdacgPool pool = new WdacgPool(count -> meta.allocWdacg(volumeId, epoch, count),
-        background, System::currentTimeMillis);
+    WdacgPool pool = new WdacgPool(count -> wdacgs.call("WDACG request",
+        () -> meta.allocWdacg(volumeId, epoch, count)), background, System::currentTimeMillis);
     this.data = new FileData(storage, pool, journal, namespace,
-        (ino, from, max) -> meta.getLpt(volumeId, epoch, ino, from, max), nowNs,
+        (ino, from, max) -> loads.call("load block map of inode " + ino,
+            () -> meta.getLpt(volumeId, epoch, ino, from, max)), nowNs,
         mounted.volume().sizeBytes());
     background.scheduleWithFixedDelay(this::shipQuietly, SHIP_INTERVAL_MS, SHIP_INTERVAL_MS,
         TimeUnit.MILLISECONDS);
@@ -140,7 +161,10 @@ public final class DvsClient implements AutoCloseable {
     return now.getEpochSecond() * 1_000_000_000L + now.getNano();
   }
 
-  /** Ships everything, gives the lease back and closes the connections. */
+  /**
+   * Ships everything, gives the lease back and closes the connections. Giving the lease back
+   * also returns the PAs of this mount's WDACGs that no LPT row uses: the MS releases them.
+   */
   @Override
   public synchronized void close() {
     if (closed) {
@@ -151,7 +175,8 @@ public final class DvsClient implements AutoCloseable {
     try {
       background.awaitTermination(30, TimeUnit.SECONDS);
       journal.ship();
-      meta.unmount(mounted.volume().volumeId(), mounted.epoch());
+      Retry.transientErrors().run("unmount", () ->
+          meta.unmount(mounted.volume().volumeId(), mounted.epoch()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new DvsException(ErrorCode.UNAVAILABLE, "interrupted while unmounting");

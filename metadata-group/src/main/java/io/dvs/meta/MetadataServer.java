@@ -5,6 +5,7 @@ import io.dvs.meta.server.MetadataRequestHandler;
 import io.dvs.meta.snmm.PaReleaser;
 import io.dvs.meta.snmm.Snmm;
 import io.dvs.meta.store.MetaStore;
+import io.dvs.meta.volume.LeaseReaper;
 import io.dvs.meta.volume.VolumeService;
 import io.dvs.protocol.rpc.RpcServer;
 import java.net.InetSocketAddress;
@@ -15,8 +16,9 @@ import java.util.logging.Logger;
  * LPT), WDACG allocation and journal apply, served over {@link RpcServer}. Start with
  * {@link #start(MetadataServerConfig)}; {@link #close()} stops it.
  *
- * <p>Lifecycle: open the store (refusing a corrupt one), load the SNMM, start the PA releaser,
- * listen. Close in the reverse order, so no request runs against a closed store.
+ * <p>Lifecycle: open the store (refusing a corrupt one), load the SNMM, start the PA releaser
+ * and the lease reaper, listen. Close in the reverse order, so no request runs against a
+ * closed store.
  */
 public final class MetadataServer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(MetadataServer.class.getName());
@@ -29,12 +31,15 @@ public final class MetadataServer implements AutoCloseable {
 
   private final MetaStore store;
   private final PaReleaser releaser;
+  private final LeaseReaper reaper;
   private final RpcServer rpcServer;
   private boolean closed;
 
-  private MetadataServer(MetaStore store, PaReleaser releaser, RpcServer rpcServer) {
+  private MetadataServer(MetaStore store, PaReleaser releaser, LeaseReaper reaper,
+      RpcServer rpcServer) {
     this.store = store;
     this.releaser = releaser;
+    this.reaper = reaper;
     this.rpcServer = rpcServer;
   }
 
@@ -51,6 +56,7 @@ public final class MetadataServer implements AutoCloseable {
     Preconditions.checkNotNull(config, "config");
     MetaStore store = MetaStore.open(config.dataDir());
     PaReleaser releaser = null;
+    LeaseReaper reaper = null;
     try {
       Snmm snmm = new Snmm(store, clock, config.nodeDownAfterMs());
       VolumeService volumes = new VolumeService(store, snmm, clock, config.leaseTimeoutMs());
@@ -59,10 +65,15 @@ public final class MetadataServer implements AutoCloseable {
           new InetSocketAddress(config.bindHost(), config.port()),
           new MetadataRequestHandler(snmm, volumes), HANDLER_THREADS);
       releaser.start();
-      MetadataServer server = new MetadataServer(store, releaser, rpcServer);
+      reaper = new LeaseReaper(volumes);
+      reaper.start();
+      MetadataServer server = new MetadataServer(store, releaser, reaper, rpcServer);
       LOG.info("metadata server listening on " + server.address() + ", store " + store.file());
       return server;
     } catch (RuntimeException | Error e) {
+      if (reaper != null) {
+        reaper.close();
+      }
       if (releaser != null) {
         releaser.close();
       }
@@ -83,6 +94,7 @@ public final class MetadataServer implements AutoCloseable {
     }
     closed = true;
     rpcServer.close();
+    reaper.close();
     releaser.close();
     store.close();
     LOG.info("metadata server stopped");

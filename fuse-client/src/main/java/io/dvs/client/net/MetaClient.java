@@ -48,6 +48,12 @@ public final class MetaClient implements AutoCloseable {
     return VolumeOps.decodeVolumeList(rpc.call(Opcode.LIST_VOLUMES, new byte[0]));
   }
 
+  /** VOLUME_STAT: size, inodes, mapped blocks, PAs held, and the MS-wide PA use. */
+  public io.dvs.protocol.message.VolumeStat volumeStat(String name) {
+    return io.dvs.protocol.message.VolumeStat.decode(
+        rpc.call(Opcode.VOLUME_STAT, VolumeOps.encodeName(name)));
+  }
+
   public void deleteVolume(String name) {
     rpc.call(Opcode.DELETE_VOLUME, VolumeOps.encodeName(name));
   }
@@ -71,6 +77,12 @@ public final class MetaClient implements AutoCloseable {
       int maxEntries) {
     return MetadataOps.LptPage.decode(rpc.call(Opcode.GET_LPT,
         new MetadataOps.GetLpt(volumeId, epoch, ino, fromBlock, maxEntries).encode()));
+  }
+
+  /** GET_XATTRS: the inode's extended attributes (request body as GET_INODE). */
+  public io.dvs.protocol.message.Xattrs getXattrs(long volumeId, long epoch, long ino) {
+    return io.dvs.protocol.message.Xattrs.decode(
+        rpc.call(Opcode.GET_XATTRS, new MetadataOps.GetInode(volumeId, epoch, ino).encode()));
   }
 
   public Wdacg allocWdacg(long volumeId, long epoch, int count) {

@@ -71,9 +71,13 @@ public final class StorageClients implements AutoCloseable {
     return c;
   }
 
-  /** Learns SN addresses from the SNMM; an SN that moved gets a new connection. */
+  /**
+   * Learns SN addresses from the SNMM; an SN that moved gets a new connection. Waits out an MS
+   * restart (bounded, {@link Retry}) rather than failing the write that needed the address.
+   */
   private synchronized void refresh() {
-    for (NodeOps.NodeInfo node : meta.listNodes()) {
+    for (NodeOps.NodeInfo node : Retry.transientErrors().call("list storage nodes",
+        meta::listNodes)) {
       InetSocketAddress address = new InetSocketAddress(node.host(), node.port());
       RpcClient existing = clients.get(node.snId());
       if (existing == null || !existing.address().equals(address)) {

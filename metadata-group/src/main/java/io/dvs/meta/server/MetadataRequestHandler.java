@@ -57,10 +57,14 @@ public final class MetadataRequestHandler implements RequestHandler {
       case RENEW_LEASE:
         volumes.renew(VolumeOps.LeaseRef.decode(body));
         return EMPTY;
+      case VOLUME_STAT:
+        return volumes.stat(VolumeOps.decodeName(body)).encode();
       case GET_INODE:
         return volumes.getInode(MetadataOps.GetInode.decode(body)).encode();
       case LIST_DIR:
         return volumes.listDir(MetadataOps.ListDir.decode(body)).encode();
+      case GET_XATTRS:
+        return volumes.getXattrs(MetadataOps.GetInode.decode(body)).encode();
       case GET_LPT:
         return volumes.getLpt(MetadataOps.GetLpt.decode(body)).encode();
       case ALLOC_WDACG:

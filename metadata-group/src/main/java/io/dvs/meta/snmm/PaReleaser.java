@@ -4,6 +4,7 @@ import io.dvs.meta.MetaClock;
 import io.dvs.meta.store.MetaStore;
 import io.dvs.meta.store.PaTable.ReleaseBatch;
 import io.dvs.protocol.DvsException;
+import io.dvs.protocol.ErrorCode;
 import io.dvs.protocol.Opcode;
 import io.dvs.protocol.message.BlockOps;
 import io.dvs.protocol.rpc.RpcClient;
@@ -38,6 +39,13 @@ public final class PaReleaser implements AutoCloseable {
 
   /** RELEASE_BLOCKS of a full batch is a metadata-only operation on the SN; be generous. */
   static final long RELEASE_TIMEOUT_MS = 10_000;
+
+  /**
+   * One tick keeps sending batches while there are any, for at most this long: deleting a
+   * 1 GiB file queues 4 full batches, which should not wait 4 ticks, yet close() must not wait
+   * on an endless drain.
+   */
+  static final long DRAIN_MS_MAX = 5_000;
 
   private final MetaStore store;
   private final Snmm snmm;
@@ -74,9 +82,19 @@ public final class PaReleaser implements AutoCloseable {
   }
 
   private void tick() {
+    long drainUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_MS_MAX);
+    while (releaseOnce() && System.nanoTime() - drainUntil < 0
+        && !Thread.currentThread().isInterrupted()) {
+      // Keep draining: each round sends at most one batch per SN.
+    }
+  }
+
+  /** Sends one batch per SN that is due; true if any SN acknowledged one. */
+  private boolean releaseOnce() {
     List<ReleaseBatch> batches =
         store.read(() -> store.paSpace().releaseBatches(BlockOps.RELEASE_PAS_MAX));
     long now = clock.monotonicNanos();
+    boolean progress = false;
     for (ReleaseBatch batch : batches) {
       Long retryAt = retryAtNanos.get(batch.snId());
       if (retryAt != null && now - retryAt < 0) {
@@ -87,8 +105,12 @@ public final class PaReleaser implements AutoCloseable {
         continue;
       }
       try {
-        client(batch.snId()).call(Opcode.RELEASE_BLOCKS,
-            new BlockOps.ReleaseBlocks(batch.pas()).encode());
+        RpcClient sn = client(batch.snId());
+        expectEmpty(batch.snId(), "RELEASE_BLOCKS", sn.call(Opcode.RELEASE_BLOCKS,
+            new BlockOps.ReleaseBlocks(batch.pas()).encode()));
+        // Durable on the SN before the PAs are free: else an SN crash could bring back the
+        // old mapping of a PA that a new WDACG already handed to someone else.
+        expectEmpty(batch.snId(), "FLUSH", sn.call(Opcode.FLUSH, new byte[0]));
       } catch (DvsException e) {
         backOff(batch.snId(), e.getMessage());
         continue;
@@ -99,6 +121,16 @@ public final class PaReleaser implements AutoCloseable {
       });
       retryAtNanos.remove(batch.snId());
       backoffMs.remove(batch.snId());
+      progress = true;
+    }
+    return progress;
+  }
+
+  /** An SN that answers with bytes where none belong is not trusted to have released. */
+  private static void expectEmpty(int snId, String op, byte[] response) {
+    if (response.length != 0) {
+      throw new DvsException(ErrorCode.BAD_REQUEST, "SN " + snId + " answered " + op + " with "
+          + response.length + " unexpected bytes (expected: 0); PAs stay queued");
     }
   }
 
@@ -106,7 +138,7 @@ public final class PaReleaser implements AutoCloseable {
     long delayMs = Math.min(BACKOFF_MAX_MS, backoffMs.getOrDefault(snId, BACKOFF_MIN_MS / 2) * 2);
     backoffMs.put(snId, delayMs);
     retryAtNanos.put(snId, clock.monotonicNanos() + TimeUnit.MILLISECONDS.toNanos(delayMs));
-    LOG.fine("cannot release PAs on SN " + snId + " (" + why + "); retry in " + delayMs + " ms");
+    LOG.info("cannot release PAs on SN " + snId + " (" + why + "); retry in " + delayMs + " ms");
   }
 
   private RpcClient client(int snId) {

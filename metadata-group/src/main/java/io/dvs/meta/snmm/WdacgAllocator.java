@@ -11,9 +11,9 @@ import java.util.List;
  * Algorithm 2's "apply once, write many", server side: a WDACG is {@code count} free PAs from
  * the up SN with the lowest UR (section 3.4), marked used at once.
  *
- * <p>Note: PAs handed out here are used until an LPT row maps them and is later removed. A
- * client that dies before shipping its journal leaks them; a later issue reclaims a dead
- * mount's unmapped WDACG PAs when its lease expires (DESIGN.md, durability contract).
+ * <p>PAs handed out here are used until an LPT row maps them and is later removed; the caller
+ * records them against the lease ({@code LeaseReclaimer}), so those of a client that dies
+ * before mapping them come back when its lease ends (DESIGN.md, durability contract).
  */
 public final class WdacgAllocator {
   private final MetaStore store;

@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
  * lpt     = volumeId u64 | ino u64 | blockIndex u64
  * paRun   = snId u32 | paStart u64
  * release = snId u32 | pa u64
+ * leased  = volumeId u64 | snId u32 | paStart u64
  * </pre>
  */
 public final class Keys {
@@ -39,6 +40,11 @@ public final class Keys {
   /** A key with {@code snId} then {@code pa}: free PA runs and the release queue. */
   public static byte[] snPa(int snId, long pa) {
     return ByteBuffer.allocate(12).putInt(snId).putLong(pa).array();
+  }
+
+  /** A run of PAs leased to a volume: {@link LeasedPaTable}. */
+  public static byte[] leasedPa(long volumeId, int snId, long pa) {
+    return ByteBuffer.allocate(20).putLong(volumeId).putInt(snId).putLong(pa).array();
   }
 
   public static long longAt(byte[] key, int offset) {

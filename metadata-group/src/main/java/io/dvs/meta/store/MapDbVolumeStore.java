@@ -23,6 +23,8 @@ final class MapDbVolumeStore implements VolumeStore {
   private final BTreeMap<byte[], byte[]> inodes;
   private final BTreeMap<byte[], Long> dirents;
   private final BTreeMap<byte[], byte[]> lpt;
+  /** Extended attributes: inode key -> Xattrs' encoding (absent when an inode has none). */
+  private final BTreeMap<byte[], byte[]> xattrs;
 
   MapDbVolumeStore(MetaStore store, DB db) {
     this.store = store;
@@ -33,6 +35,8 @@ final class MapDbVolumeStore implements VolumeStore {
         db.treeMap("inodes", Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY).createOrOpen();
     this.dirents = db.treeMap("dirents", Serializer.BYTE_ARRAY, Serializer.LONG).createOrOpen();
     this.lpt = db.treeMap("lpt", Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY).createOrOpen();
+    this.xattrs =
+        db.treeMap("xattrs", Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY).createOrOpen();
   }
 
   @Override
@@ -81,6 +85,7 @@ final class MapDbVolumeStore implements VolumeStore {
     }
     rows.clear();
     inodes.subMap(from, true, to, false).clear();
+    xattrs.subMap(from, true, to, false).clear();
     dirents.subMap(from, true, to, false).clear();
     volumes.remove(volumeId);
     volume.ifPresent(v -> volumeNames.remove(v.name()));
@@ -99,6 +104,7 @@ final class MapDbVolumeStore implements VolumeStore {
 
   @Override
   public boolean deleteInode(long volumeId, long ino) {
+    xattrs.remove(Keys.inode(volumeId, ino));
     return inodes.remove(Keys.inode(volumeId, ino)) != null;
   }
 
@@ -169,6 +175,22 @@ final class MapDbVolumeStore implements VolumeStore {
     }
     rows.clear();
     return removed;
+  }
+
+  @Override
+  public io.dvs.protocol.message.Xattrs xattrs(long volumeId, long ino) {
+    byte[] value = xattrs.get(Keys.inode(volumeId, ino));
+    return value == null ? io.dvs.protocol.message.Xattrs.EMPTY
+        : io.dvs.protocol.message.Xattrs.decode(value);
+  }
+
+  @Override
+  public void putXattrs(long volumeId, long ino, io.dvs.protocol.message.Xattrs values) {
+    if (values.isEmpty()) {
+      xattrs.remove(Keys.inode(volumeId, ino));
+    } else {
+      xattrs.put(Keys.inode(volumeId, ino), values.encode());
+    }
   }
 
   private Map<byte[], byte[]> rowsFrom(long volumeId, long ino, long fromBlock) {

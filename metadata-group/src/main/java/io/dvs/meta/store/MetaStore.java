@@ -44,6 +44,7 @@ public final class MetaStore implements AutoCloseable {
   private final MapDbVolumeStore volumes;
   private final NodeTable nodes;
   private final PaTable paSpace;
+  private final LeasedPaTable leasedPas;
   private boolean closed;
 
   private MetaStore(Path file, DB db) {
@@ -53,6 +54,7 @@ public final class MetaStore implements AutoCloseable {
     this.volumes = new MapDbVolumeStore(this, db);
     this.nodes = new NodeTable(this, db);
     this.paSpace = new PaTable(db);
+    this.leasedPas = new LeasedPaTable(db);
   }
 
   /**
@@ -129,6 +131,11 @@ public final class MetaStore implements AutoCloseable {
 
   public PaTable paSpace() {
     return paSpace;
+  }
+
+  /** WDACG PAs each volume's lease holds unmapped (reclaimed when the lease ends). */
+  public LeasedPaTable leasedPas() {
+    return leasedPas;
   }
 
   /** Runs {@code body} under the read lock: it sees only committed state. */

@@ -68,4 +68,10 @@ public interface VolumeStore {
 
   /** Removes every row of {@code ino} at or past {@code fromBlock}; returns how many. */
   long removeLptRowsFrom(long volumeId, long ino, long fromBlock, Consumer<LptEntry> removedRow);
+
+  /** The inode's extended attributes (empty if it has none). */
+  io.dvs.protocol.message.Xattrs xattrs(long volumeId, long ino);
+
+  /** Replaces the inode's extended attributes; an empty set removes them. */
+  void putXattrs(long volumeId, long ino, io.dvs.protocol.message.Xattrs xattrs);
 }

@@ -83,6 +83,9 @@ final class JournalApplier {
       }
     } else if (record instanceof TruncateBlocks r) {
       volumes.removeLptRowsFrom(volumeId, r.ino(), r.fromBlock(), this::release);
+    } else if (record instanceof JournalRecord.PutXattrs r) {
+      check(volumes.inode(volumeId, r.ino()).isPresent(), "inode " + r.ino() + " does not exist");
+      volumes.putXattrs(volumeId, r.ino(), r.xattrs());
     } else {
       throw DvsException.badRequest("unknown record kind");
     }

@@ -4,6 +4,7 @@ import io.dvs.meta.MetaClock;
 import io.dvs.meta.snmm.Snmm;
 import io.dvs.meta.snmm.WdacgAllocator;
 import io.dvs.meta.store.MetaStore;
+import io.dvs.meta.store.PaTable;
 import io.dvs.meta.store.VolumeRecord;
 import io.dvs.meta.store.VolumeStore;
 import io.dvs.protocol.DvsException;
@@ -23,6 +24,7 @@ import io.dvs.protocol.message.VolumeOps.LeaseRef;
 import io.dvs.protocol.message.VolumeOps.Mounted;
 import io.dvs.protocol.message.VolumeOps.MountVolume;
 import io.dvs.protocol.message.VolumeOps.VolumeInfo;
+import io.dvs.protocol.message.VolumeStat;
 import io.dvs.protocol.message.Wdacg;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -56,6 +58,7 @@ public final class VolumeService {
   private final WdacgAllocator allocator;
   private final MetaClock clock;
   private final LeaseTable leases;
+  private final LeaseReclaimer reclaimer;
   private final int leaseTimeoutMs;
 
   public VolumeService(MetaStore store, Snmm snmm, MetaClock clock, long leaseTimeoutMs) {
@@ -65,6 +68,7 @@ public final class VolumeService {
     this.allocator = new WdacgAllocator(store, snmm);
     this.clock = clock;
     this.leases = new LeaseTable(clock, leaseTimeoutMs);
+    this.reclaimer = new LeaseReclaimer(store);
     this.leaseTimeoutMs = (int) leaseTimeoutMs;
   }
 
@@ -111,6 +115,7 @@ public final class VolumeService {
       }
       volumes.removeVolume(volume.volumeId(),
           row -> store.paSpace().queueRelease(row.snId(), row.pa()));
+      reclaimer.endLease(volume.volumeId());
       leases.forget(volume.volumeId());
       LOG.info("deleted volume '" + name + "' (id " + volume.volumeId() + ")");
       return null;
@@ -133,6 +138,13 @@ public final class VolumeService {
           && !leases.expired(volume.volumeId())) {
         throw leaseHeld(volume);
       }
+      // A new epoch ends the old lease (expired, or this client's own earlier mount): PAs it
+      // held unmapped are reclaimed before the new holder gets any.
+      long reclaimed = reclaimer.endLease(volume.volumeId());
+      if (reclaimed > 0) {
+        LOG.info("volume '" + volume.name() + "': reclaimed " + reclaimed
+            + " unmapped WDACG PAs of epoch " + volume.epoch());
+      }
       VolumeRecord granted = volume.withLease(volume.epoch() + 1, request.clientId());
       volumes.putVolume(granted);
       leases.renew(granted.volumeId());
@@ -147,6 +159,8 @@ public final class VolumeService {
   public void unmount(LeaseRef request) {
     store.write(() -> {
       VolumeRecord volume = leased(request.volumeId(), request.epoch());
+      // The client shipped its journal first: what it holds unmapped now, it returns.
+      reclaimer.endLease(volume.volumeId());
       volumes.putVolume(volume.withLease(volume.epoch(), VolumeRecord.NO_HOLDER));
       leases.forget(volume.volumeId());
       return null;
@@ -196,6 +210,15 @@ public final class VolumeService {
     });
   }
 
+  /** GET_XATTRS: the inode's extended attributes, loaded by the client on first use. */
+  public io.dvs.protocol.message.Xattrs getXattrs(GetInode request) {
+    return store.read(() -> {
+      leased(request.volumeId(), request.epoch());
+      inode(request.volumeId(), request.ino());
+      return volumes.xattrs(request.volumeId(), request.ino());
+    });
+  }
+
   public LptPage getLpt(GetLpt request) {
     return store.read(() -> {
       leased(request.volumeId(), request.epoch());
@@ -210,7 +233,9 @@ public final class VolumeService {
   public Wdacg allocWdacg(Wdacg.Alloc request) {
     return store.write(() -> {
       leased(request.volumeId(), request.epoch());
-      return allocator.allocate(request.count());
+      Wdacg wdacg = allocator.allocate(request.count());
+      reclaimer.leased(request.volumeId(), wdacg);
+      return wdacg;
     });
   }
 
@@ -228,7 +253,58 @@ public final class VolumeService {
       }
       JournalApplier applier = new JournalApplier(volumes, store.paSpace(), snmm, volume);
       volumes.putVolume(applier.apply(volume, group.seq(), group.records()));
+      reclaimer.mapped(volume.volumeId(), group.records());
       return null;
+    });
+  }
+
+  /**
+   * Ends every lease whose holder was silent for the lease timeout: the volume is unmounted
+   * and the PAs the lease held unmapped are reclaimed. Returns how many leases ended.
+   */
+  public int expireLeases() {
+    List<VolumeRecord> mounted = store.read(() -> volumes.volumes(VolumeOps.VOLUMES_MAX).stream()
+        .filter(VolumeRecord::isMounted).toList());
+    int ended = 0;
+    for (VolumeRecord seen : mounted) {
+      if (leases.expired(seen.volumeId()) && expireLease(seen)) {
+        ended++;
+      }
+    }
+    return ended;
+  }
+
+  private boolean expireLease(VolumeRecord seen) {
+    return store.write(() -> {
+      // Re-checked under the write lock: a renewal or a new mount may have come in between.
+      var current = volumes.volume(seen.volumeId());
+      if (current.isEmpty() || !current.get().isMounted()
+          || current.get().epoch() != seen.epoch() || !leases.expired(seen.volumeId())) {
+        return false;
+      }
+      VolumeRecord volume = current.get();
+      long reclaimed = reclaimer.endLease(volume.volumeId());
+      volumes.putVolume(volume.withLease(volume.epoch(), VolumeRecord.NO_HOLDER));
+      leases.forget(volume.volumeId());
+      LOG.info("volume '" + volume.name() + "': lease of '" + volume.leaseHolder() + "' (epoch "
+          + volume.epoch() + ") expired after " + leaseTimeoutMs + " ms of silence; reclaimed "
+          + reclaimed + " unmapped WDACG PAs");
+      return true;
+    });
+  }
+
+  /** VOLUME_STAT: the volume's counters, its lease and the MS-wide PA use. */
+  public VolumeStat stat(String name) {
+    Names.checkVolumeName(name);
+    return store.read(() -> {
+      VolumeRecord volume = byName(name);
+      long msPasInUse = 0;
+      for (var node : snmm.list()) {
+        msPasInUse += PaTable.PA_SPACE_BLOCKS - store.paSpace().freeCount(node.snId());
+      }
+      return new VolumeStat(volume.info(), volume.leaseHolder(), volume.epoch(),
+          store.leasedPas().count(volume.volumeId()), msPasInUse,
+          store.paSpace().releasingCount());
     });
   }
 

@@ -31,16 +31,60 @@ public final class StatusCommand implements Callable<Integer> {
       System.out.println(toJson(nodes));
       return 0;
     }
-    System.out.printf("%-4s %-22s %-5s %10s %10s %7s %8s %8s%n",
-        "SN", "ADDRESS", "STATE", "CAPACITY", "USED", "UR", "DEDUP", "FILTER");
+    System.out.print(toTable(nodes));
+    return 0;
+  }
+
+  /** One row per SN; "-" where a rate has no lookups behind it yet. */
+  static String toTable(List<NodeOps.NodeInfo> nodes) {
+    StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
+        "%-4s %-22s %-5s %10s %10s %7s %8s %8s %8s%n",
+        "SN", "ADDRESS", "STATE", "CAPACITY", "USED", "UR", "DEDUP", "FILTER", "FALSE+"));
     for (NodeOps.NodeInfo n : nodes) {
       NodeStats s = n.stats();
-      System.out.printf(Locale.ROOT, "%-4d %-22s %-5s %10s %10s %6.2f%% %7.2fx %7.1f%%%n",
+      b.append(String.format(Locale.ROOT, "%-4d %-22s %-5s %10s %10s %6.2f%% %7.2fx %8s %8s%n",
           n.snId(), n.host() + ":" + n.port(), n.up() ? "up" : "down",
           Sizes.human(s.capacityBlocks() * 4096), Sizes.human(s.usedBlocks() * 4096),
-          100 * s.utilization(), s.dedupRatio(), 100 * filterRate(s));
+          100 * s.utilization(), s.dedupRatio(),
+          s.filterLookups() == 0 ? "-" : percent(filterRate(s)),
+          newLookups(s) == 0 ? "-" : percent(falsePositiveRate(s))));
     }
-    return 0;
+    if (nodes.isEmpty()) {
+      b.append("(no storage node registered: start one with dvs node start)\n");
+    }
+    return b.toString();
+  }
+
+  private static String percent(double rate) {
+    return String.format(Locale.ROOT, "%.2f%%", 100 * rate);
+  }
+
+  /** Lookups of blocks that were not stored yet: the filter said "new", or "maybe" wrongly. */
+  private static long newLookups(NodeStats s) {
+    return s.filterNegatives() + s.falsePositives();
+  }
+
+  /**
+   * The thesis's false-positive rate: of the blocks that were new, the share the Bloom filter
+   * answered "maybe" for (each cost an index lookup that found nothing).
+   */
+  static double falsePositiveRate(NodeStats s) {
+    return newLookups(s) == 0 ? 0 : (double) s.falsePositives() / newLookups(s);
+  }
+
+  /** JSON string content: quotes, backslashes and control characters escaped. */
+  static String jsonEscape(String s) {
+    StringBuilder b = new StringBuilder(s.length() + 8);
+    for (char c : s.toCharArray()) {
+      if (c == '"' || c == '\\') {
+        b.append('\\').append(c);
+      } else if (c < 0x20) {
+        b.append(String.format("\\u%04x", (int) c));
+      } else {
+        b.append(c);
+      }
+    }
+    return b.toString();
   }
 
   /** The thesis's filter rate: lookups the Bloom filter settled without the index. */
@@ -57,10 +101,12 @@ public final class StatusCommand implements Callable<Integer> {
           "{\"snId\":%d,\"host\":\"%s\",\"port\":%d,\"up\":%b,\"capacityBlocks\":%d,"
               + "\"usedBlocks\":%d,\"mappedPas\":%d,\"utilization\":%.6f,\"dedupRatio\":%.6f,"
               + "\"uniqueWrites\":%d,\"duplicateWrites\":%d,\"filterLookups\":%d,"
-              + "\"filterNegatives\":%d,\"falsePositives\":%d}",
-          n.snId(), n.host().replace("\"", ""), n.port(), n.up(), s.capacityBlocks(),
+              + "\"filterNegatives\":%d,\"falsePositives\":%d,\"filterRate\":%.6f,"
+              + "\"falsePositiveRate\":%.6f}",
+          n.snId(), jsonEscape(n.host()), n.port(), n.up(), s.capacityBlocks(),
           s.usedBlocks(), s.mappedPas(), s.utilization(), s.dedupRatio(), s.uniqueWrites(),
-          s.duplicateWrites(), s.filterLookups(), s.filterNegatives(), s.falsePositives()));
+          s.duplicateWrites(), s.filterLookups(), s.filterNegatives(), s.falsePositives(),
+          filterRate(s), falsePositiveRate(s)));
     }
     return b.append("]}").toString();
   }

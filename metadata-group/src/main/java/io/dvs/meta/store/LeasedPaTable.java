@@ -1,0 +1,100 @@
+package io.dvs.meta.store;
+
+import com.google.common.base.Preconditions;
+import com.google.common.base.Verify;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.mapdb.BTreeMap;
+import org.mapdb.DB;
+import org.mapdb.Serializer;
+
+/**
+ * The PAs each volume's current lease holds in WDACGs but has not mapped yet, as runs (map
+ * {@code paLeased}: key {@code volumeId u64 | snId u32 | runStart u64}, value runEnd i64,
+ * exclusive). A run enters when ALLOC_WDACG hands it out and shrinks as MAP_BLOCKS records
+ * map its PAs; whatever is left when the lease ends (unmount, expiry, takeover by a new epoch,
+ * volume delete) was never referenced by the LPT and is released on its SN, so a client that
+ * dies leaks nothing (DESIGN.md, durability contract).
+ *
+ * <p>Persisted with the WDACG in the same transaction, so an MS restart forgets nothing. Runs of
+ * one (volume, SN) never overlap: the PA space hands every PA out once. Call inside
+ * {@link MetaStore#read} or {@link MetaStore#write}.
+ */
+public final class LeasedPaTable {
+  /** A leased run {@code [start, end)} of one SN. */
+  public record LeasedRun(int snId, long start, long end) {
+    public long count() {
+      return end - start;
+    }
+  }
+
+  private final BTreeMap<byte[], Long> paLeased;
+
+  LeasedPaTable(DB db) {
+    this.paLeased = db.treeMap("paLeased", Serializer.BYTE_ARRAY, Serializer.LONG).createOrOpen();
+  }
+
+  /** A WDACG run {@code [start, start + count)} of {@code snId} went to the volume's lease. */
+  public void add(long volumeId, int snId, long start, long count) {
+    Preconditions.checkArgument(count > 0 && start >= 0, "run [%s, +%s)", start, count);
+    byte[] key = Keys.leasedPa(volumeId, snId, start);
+    Verify.verify(paLeased.put(key, start + count) == null,
+        "PA %s of SN %s leased twice to volume %s", start, snId, volumeId);
+  }
+
+  /**
+   * PAs {@code [start, end)} of {@code snId} reached the LPT: they leave the lease. PAs not
+   * leased (an overwrite in place, a replayed group) are ignored.
+   */
+  public void removeRange(long volumeId, int snId, long start, long end) {
+    // A run overlapping [start, end) starts before end; walk down from there.
+    Map.Entry<byte[], Long> run = paLeased.lowerEntry(Keys.leasedPa(volumeId, snId, end));
+    while (run != null && Keys.longAt(run.getKey(), 0) == volumeId
+        && Keys.intAt(run.getKey(), 8) == snId && run.getValue() > start) {
+      long runStart = Keys.longAt(run.getKey(), 12);
+      long runEnd = run.getValue();
+      paLeased.remove(run.getKey());
+      if (runStart < start) {
+        paLeased.put(run.getKey(), start);
+      }
+      if (end < runEnd) {
+        paLeased.put(Keys.leasedPa(volumeId, snId, end), runEnd);
+      }
+      if (runStart <= start) {
+        return;
+      }
+      run = paLeased.lowerEntry(run.getKey());
+    }
+  }
+
+  /** Every run the volume's lease holds, by SN then PA. */
+  public List<LeasedRun> runs(long volumeId) {
+    List<LeasedRun> runs = new ArrayList<>();
+    for (Map.Entry<byte[], Long> e : volumeRuns(volumeId).entrySet()) {
+      runs.add(new LeasedRun(Keys.intAt(e.getKey(), 8), Keys.longAt(e.getKey(), 12),
+          e.getValue()));
+    }
+    return runs;
+  }
+
+  /** Removes and returns every run of the volume (the lease ended). */
+  public List<LeasedRun> takeAll(long volumeId) {
+    List<LeasedRun> runs = runs(volumeId);
+    volumeRuns(volumeId).clear();
+    return runs;
+  }
+
+  /** PAs the volume's lease holds unmapped. */
+  public long count(long volumeId) {
+    long total = 0;
+    for (LeasedRun run : runs(volumeId)) {
+      total += run.count();
+    }
+    return total;
+  }
+
+  private Map<byte[], Long> volumeRuns(long volumeId) {
+    return paLeased.subMap(Keys.volume(volumeId), true, Keys.volume(volumeId + 1), false);
+  }
+}
