@@ -25,10 +25,22 @@ public final class FuseMount {
   /**
    * 128 KiB requests (the kernel sends 4 KiB writes without big_writes), the root's mount
    * shared with all users, kernel permission checks, our inode numbers in st_ino.
+   *
+   * <p>hard_remove: unlink of an open file really unlinks it (libfuse2 would otherwise rename
+   * it to .fuse_hiddenN, which shows in readdir and makes rmdir of its directory fail);
+   * I/O continues by handle (see DvsFilesystem's nullpath_ok).
+   *
+   * <p>kernel_cache: the page cache survives close/open. Safe because this mount holds the
+   * volume's only read-write lease: every change comes through this kernel, which keeps its
+   * cache coherent (writes, truncate, fallocate invalidate it).
+   *
+   * <p>attr_timeout=0: libfuse2's high-level API gives each name its own kernel inode, so
+   * cached attributes of one hard link would miss a change made through another (nlink,
+   * ctime, mode). A getattr is an in-memory answer here, so correctness costs little.
    */
   static final String BASE_OPTIONS =
       "big_writes,max_write=131072,max_read=131072,fsname=dvs,subtype=dvs,use_ino,"
-          + "default_permissions";
+          + "default_permissions,hard_remove,kernel_cache,attr_timeout=0";
 
   private final DvsFilesystem fs;
   private final Path mountPoint;

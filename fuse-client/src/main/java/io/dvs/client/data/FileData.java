@@ -1,6 +1,5 @@
 package io.dvs.client.data;
 
-import static io.dvs.protocol.ProtocolLimits.BATCH_BLOCKS_MAX;
 import static io.dvs.protocol.ProtocolLimits.BLOCK_SIZE_BYTES;
 
 import io.dvs.client.fs.Errno;
@@ -8,19 +7,16 @@ import io.dvs.client.fs.FsException;
 import io.dvs.client.meta.Inode;
 import io.dvs.client.meta.MetadataJournal;
 import io.dvs.client.meta.Namespace;
-import io.dvs.client.net.Futures;
 import io.dvs.client.net.StorageClients;
 import io.dvs.protocol.ProtocolLimits;
-import io.dvs.protocol.message.BlockOps;
 import io.dvs.protocol.message.InodeAttrs;
 import io.dvs.protocol.message.JournalRecord;
 import io.dvs.protocol.message.LptEntry;
 import io.dvs.protocol.message.MetadataOps;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -29,7 +25,9 @@ import java.util.function.LongSupplier;
  * all-zero block becomes a hole; a mapped block is overwritten in place (same SN and PA, no
  * metadata change); an unmapped one takes the next PA of the WDACG pool, and its new LPT row is
  * queued in the journal once the SN has acknowledged the data. Reads go straight to the SNs,
- * one batched request per SN.
+ * one batched request per SN, through a bounded block cache.
+ *
+ * <p>Lock order: a file's lock, then the namespace's monitor (never the other way round).
  */
 public final class FileData {
   /** Where a file's LPT comes from on first use: the MS, or a fake in tests. */
@@ -38,7 +36,9 @@ public final class FileData {
     MetadataOps.LptPage page(long ino, long fromBlock, int maxEntries);
   }
 
-  private final StorageClients storage;
+  private static final byte[] ZERO_BLOCK = new byte[BLOCK_SIZE_BYTES];
+
+  private final BlockIo io;
   private final WdacgPool pool;
   private final MetadataJournal journal;
   private final Namespace namespace;
@@ -46,18 +46,18 @@ public final class FileData {
   private final LongSupplier nowNs;
   private final long volumeSizeBytes;
   /** Blocks mapped minus blocks unmapped by this mount; statfs adds it to the MS's count. */
-  private final java.util.concurrent.atomic.AtomicLong mappedDelta =
-      new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong mappedDelta = new AtomicLong();
 
   public FileData(StorageClients storage, WdacgPool pool, MetadataJournal journal,
       Namespace namespace, LptSource lptSource, LongSupplier nowNs, long volumeSizeBytes) {
-    this.storage = storage;
+    this.io = new BlockIo(storage, new BlockCache(BlockCache.CACHE_BYTES_MAX));
     this.pool = pool;
     this.journal = journal;
     this.namespace = namespace;
     this.lptSource = lptSource;
     this.nowNs = nowNs;
     this.volumeSizeBytes = volumeSizeBytes;
+    namespace.onDelete(this::forget);
   }
 
   /** Reads up to {@code length} bytes at {@code offset}; returns the count (0 at EOF). */
@@ -73,7 +73,7 @@ public final class FileData {
       int count = (int) Math.min(length, size - offset);
       long first = offset / BLOCK_SIZE_BYTES;
       long last = (offset + count - 1) / BLOCK_SIZE_BYTES;
-      byte[] blocks = readBlocks(f, first, (int) (last - first + 1));
+      byte[] blocks = io.read(f.lpt, first, (int) (last - first + 1));
       System.arraycopy(blocks, (int) (offset - first * BLOCK_SIZE_BYTES), dst, 0, count);
       return count;
     } finally {
@@ -86,9 +86,7 @@ public final class FileData {
     if (length == 0) {
       return;
     }
-    if (offset + length > volumeSizeBytes) {
-      throw new FsException(Errno.EFBIG, "write past the volume size " + volumeSizeBytes);
-    }
+    checkEnd(offset, length);
     FileState f = regular(inode);
     ensureLoaded(f);
     f.lock.writeLock().lock();
@@ -99,10 +97,10 @@ public final class FileData {
       byte[] blocks = new byte[n * BLOCK_SIZE_BYTES];
       int head = (int) (offset - first * BLOCK_SIZE_BYTES);
       if (head != 0) {
-        System.arraycopy(readBlocks(f, first, 1), 0, blocks, 0, BLOCK_SIZE_BYTES);
+        System.arraycopy(io.read(f.lpt, first, 1), 0, blocks, 0, BLOCK_SIZE_BYTES);
       }
       if ((offset + length) % BLOCK_SIZE_BYTES != 0 && (n > 1 || head == 0)) {
-        System.arraycopy(readBlocks(f, last, 1), 0, blocks, (n - 1) * BLOCK_SIZE_BYTES,
+        System.arraycopy(io.read(f.lpt, last, 1), 0, blocks, (n - 1) * BLOCK_SIZE_BYTES,
             BLOCK_SIZE_BYTES);
       }
       System.arraycopy(src, 0, blocks, head, length);
@@ -128,19 +126,12 @@ public final class FileData {
       long oldSize = inode.attrs().size();
       if (newSize < oldSize) {
         long keepBlocks = (newSize + BLOCK_SIZE_BYTES - 1) / BLOCK_SIZE_BYTES;
-        int removed = f.lpt.truncate(keepBlocks).size();
-        mappedDelta.addAndGet(-removed);
-        if (removed > 0) {
+        List<Lpt.MappedBlock> removed = f.lpt.truncate(keepBlocks);
+        forgetBlocks(removed);
+        if (!removed.isEmpty()) {
           journal.append(new JournalRecord.TruncateBlocks(f.ino, keepBlocks));
         }
-        int tail = (int) (newSize % BLOCK_SIZE_BYTES);
-        long lastBlock = newSize / BLOCK_SIZE_BYTES;
-        if (tail != 0 && f.lpt.lookup(lastBlock) != null) {
-          // Bytes past EOF in the last block must read as zeros if the file grows again.
-          byte[] block = readBlocks(f, lastBlock, 1);
-          java.util.Arrays.fill(block, tail, BLOCK_SIZE_BYTES, (byte) 0);
-          storeBlocks(f, lastBlock, block, 1);
-        }
+        zeroWithinBlock(f, newSize, keepBlocks * BLOCK_SIZE_BYTES);
       }
       InodeAttrs a = inode.attrs();
       long now = nowNs.getAsLong();
@@ -150,19 +141,148 @@ public final class FileData {
     }
   }
 
-  /** Blocks this mount mapped minus those it unmapped (deleted files are not subtracted). */
+  /**
+   * Makes [{@code offset}, {@code offset + length}) read as zeros: whole blocks become holes
+   * (their PAs released: fallocate PUNCH_HOLE, ZERO_RANGE, and TRIM from a loop device), the
+   * partial blocks at either edge are read-modified-written. Unless {@code keepSize}, the file
+   * grows to cover the range (ZERO_RANGE without KEEP_SIZE).
+   */
+  public void zeroRange(Inode inode, long offset, long length, boolean keepSize) {
+    long end = checkEnd(offset, length);
+    FileState f = regular(inode);
+    ensureLoaded(f);
+    f.lock.writeLock().lock();
+    try {
+      InodeAttrs a = inode.attrs();
+      long dataEnd = Math.min(end, a.size()); // No block past EOF is ever mapped.
+      if (offset < dataEnd) {
+        long firstWhole = ceilDiv(offset, BLOCK_SIZE_BYTES);
+        long endWhole = dataEnd == a.size() ? ceilDiv(dataEnd, BLOCK_SIZE_BYTES)
+            : dataEnd / BLOCK_SIZE_BYTES;
+        if (firstWhole >= endWhole) {
+          // No whole block inside: at most the ends of two neighbouring blocks.
+          long boundary = (offset / BLOCK_SIZE_BYTES + 1) * BLOCK_SIZE_BYTES;
+          zeroWithinBlock(f, offset, Math.min(dataEnd, boundary));
+          zeroWithinBlock(f, boundary, dataEnd);
+        } else {
+          zeroWithinBlock(f, offset, firstWhole * BLOCK_SIZE_BYTES);
+          zeroWithinBlock(f, endWhole * BLOCK_SIZE_BYTES, dataEnd);
+          unmap(f, f.lpt.removeRange(firstWhole, endWhole));
+        }
+      }
+      long now = nowNs.getAsLong();
+      long size = keepSize ? a.size() : Math.max(a.size(), end);
+      namespace.setAttrs(inode, inode.attrs().withSize(size).withTimes(a.atimeNs(), now, now));
+    } finally {
+      f.lock.writeLock().unlock();
+    }
+  }
+
+  /**
+   * fallocate mode 0: the file grows to {@code offset + length} if shorter. Space is thin (a
+   * hole costs nothing, and the SNs' capacity is shared), so nothing is reserved.
+   */
+  public void allocate(Inode inode, long offset, long length) {
+    long end = checkEnd(offset, length);
+    FileState f = regular(inode);
+    f.lock.writeLock().lock();
+    try {
+      InodeAttrs a = inode.attrs();
+      if (end > a.size()) {
+        long now = nowNs.getAsLong();
+        namespace.setAttrs(inode, a.withSize(end).withTimes(a.atimeNs(), a.mtimeNs(), now));
+      }
+    } finally {
+      f.lock.writeLock().unlock();
+    }
+  }
+
+  /** Blocks this mount mapped minus those it unmapped. */
   public long mappedDelta() {
     return mappedDelta.get();
   }
 
-  /** 512-byte units of real allocation, for st_blocks; estimated from size until loaded. */
-  public static long allocatedSectors(Inode inode) {
+  /** 512-byte units of real allocation, for st_blocks: loads the file's LPT if needed. */
+  public long allocatedSectors(Inode inode) {
     FileState f = inode.file();
-    long mapped = f == null ? -1 : f.mappedBlocksIfLoaded();
-    if (mapped < 0) {
-      return (inode.attrs().size() + 511) / 512;
+    if (f == null) {
+      return 0;
     }
-    return mapped * (BLOCK_SIZE_BYTES / 512);
+    ensureLoaded(f);
+    return f.mappedBlocksIfLoaded() * (BLOCK_SIZE_BYTES / 512);
+  }
+
+  /** The block cache (tests and status read its size). */
+  public BlockCache cache() {
+    return io.cache();
+  }
+
+  /**
+   * The inode is gone (its last name and handle): the MS releases its PAs; here the count for
+   * statfs drops and cached blocks go. Called under the namespace's monitor, so the file lock
+   * is only tried (lock order); a file nobody can open any more is rarely locked.
+   */
+  private void forget(Inode inode) {
+    FileState f = inode.file();
+    if (f == null || !f.lock.writeLock().tryLock()) {
+      return;
+    }
+    try {
+      if (f.loaded) {
+        forgetBlocks(f.lpt.truncate(0));
+      }
+    } finally {
+      f.lock.writeLock().unlock();
+    }
+  }
+
+  private void forgetBlocks(List<Lpt.MappedBlock> removed) {
+    mappedDelta.addAndGet(-removed.size());
+    for (Lpt.MappedBlock m : removed) {
+      io.cache().invalidate(m.address());
+    }
+  }
+
+  /** Journals released rows in records of at most BLOCKS_PER_RECORD_MAX. */
+  private void unmap(FileState f, List<Lpt.MappedBlock> removed) {
+    forgetBlocks(removed);
+    for (int from = 0; from < removed.size(); from += JournalRecord.BLOCKS_PER_RECORD_MAX) {
+      List<Lpt.MappedBlock> part = removed.subList(from,
+          Math.min(removed.size(), from + JournalRecord.BLOCKS_PER_RECORD_MAX));
+      journal.append(new JournalRecord.UnmapBlocks(f.ino,
+          part.stream().mapToLong(Lpt.MappedBlock::block).toArray()));
+    }
+  }
+
+  /** Zeros bytes [from, to) that lie within one block, if that block is mapped. */
+  private void zeroWithinBlock(FileState f, long from, long to) {
+    if (from >= to) {
+      return;
+    }
+    long block = from / BLOCK_SIZE_BYTES;
+    if (f.lpt.lookup(block) == null) {
+      return; // A hole already reads as zeros.
+    }
+    byte[] data = io.read(f.lpt, block, 1);
+    int start = (int) (from - block * BLOCK_SIZE_BYTES);
+    Arrays.fill(data, start, start + (int) (to - from), (byte) 0);
+    storeBlocks(f, block, data, 1);
+  }
+
+  /** Checks that [offset, offset + length) fits in the volume; returns its end. */
+  private long checkEnd(long offset, long length) {
+    if (offset < 0 || length < 0) {
+      throw new FsException(Errno.EINVAL, "range at " + offset + " of " + length + " bytes");
+    }
+    if (length > volumeSizeBytes - offset) {
+      throw new FsException(Errno.EFBIG, "range end " + offset + "+" + length
+          + " is past the volume size " + volumeSizeBytes);
+    }
+    return offset + length;
+  }
+
+  private static long ceilDiv(long a, long b) {
+    return (a + b - 1) / b;
   }
 
   private static FileState regular(Inode inode) {
@@ -200,35 +320,6 @@ public final class FileData {
     }
   }
 
-  /** Reads {@code count} logical blocks from {@code first}; holes read as zeros. */
-  private byte[] readBlocks(FileState f, long first, int count) {
-    byte[] out = new byte[count * BLOCK_SIZE_BYTES];
-    Map<Integer, List<long[]>> bySn = new LinkedHashMap<>(); // snId -> [pa, slot]
-    for (int i = 0; i < count; i++) {
-      BlockAddress a = f.lpt.lookup(first + i);
-      if (a != null) {
-        bySn.computeIfAbsent(a.snId(), k -> new ArrayList<>()).add(new long[] {a.pa(), i});
-      }
-    }
-    List<CompletableFuture<Void>> reads = new ArrayList<>();
-    for (Map.Entry<Integer, List<long[]>> sn : bySn.entrySet()) {
-      List<long[]> rows = sn.getValue();
-      for (int from = 0; from < rows.size(); from += BATCH_BLOCKS_MAX) {
-        List<long[]> batch = rows.subList(from, Math.min(rows.size(), from + BATCH_BLOCKS_MAX));
-        long[] pas = batch.stream().mapToLong(r -> r[0]).toArray();
-        reads.add(storage.read(sn.getKey(), new BlockOps.ReadBlocks(pas)).thenAccept(data -> {
-          checkLength(data, pas.length);
-          for (int j = 0; j < batch.size(); j++) {
-            System.arraycopy(data, j * BLOCK_SIZE_BYTES, out,
-                (int) batch.get(j)[1] * BLOCK_SIZE_BYTES, BLOCK_SIZE_BYTES);
-          }
-        }));
-      }
-    }
-    join(reads);
-    return out;
-  }
-
   /**
    * Stores {@code count} whole blocks starting at logical block {@code first}: holes for zero
    * blocks, in-place overwrite for mapped ones, new PAs for the rest. The LPT and the journal
@@ -254,7 +345,7 @@ public final class FileData {
     for (int j = 0; j < fresh.size(); j++) {
       targets[fresh.get(j)] = newAddresses.get(j);
     }
-    sendWrites(blocks, targets);
+    io.write(blocks, targets);
     List<LptEntry> rows = new ArrayList<>(fresh.size());
     for (int j = 0; j < fresh.size(); j++) {
       long block = first + fresh.get(j);
@@ -262,64 +353,22 @@ public final class FileData {
       f.lpt.put(block, a);
       rows.add(new LptEntry(block, a.snId(), a.pa()));
     }
-    mappedDelta.addAndGet(rows.size() - holes.size());
+    mappedDelta.addAndGet(rows.size());
     if (!rows.isEmpty()) {
       journal.append(new JournalRecord.MapBlocks(f.ino, rows));
     }
     if (!holes.isEmpty()) {
-      holes.forEach(f.lpt::remove);
-      journal.append(new JournalRecord.UnmapBlocks(f.ino,
-          holes.stream().mapToLong(Long::longValue).toArray()));
+      List<Lpt.MappedBlock> removed = new ArrayList<>(holes.size());
+      for (long block : holes) {
+        removed.add(new Lpt.MappedBlock(block, f.lpt.remove(block)));
+      }
+      unmap(f, removed);
     }
   }
-
-  /** One WRITE_BLOCKS per SN per 256 blocks, all in flight at once. */
-  private void sendWrites(byte[] blocks, BlockAddress[] targets) {
-    Map<Integer, List<Integer>> bySn = new LinkedHashMap<>();
-    for (int i = 0; i < targets.length; i++) {
-      if (targets[i] != null) {
-        bySn.computeIfAbsent(targets[i].snId(), k -> new ArrayList<>()).add(i);
-      }
-    }
-    List<CompletableFuture<?>> writes = new ArrayList<>();
-    for (Map.Entry<Integer, List<Integer>> sn : bySn.entrySet()) {
-      List<Integer> slots = sn.getValue();
-      for (int from = 0; from < slots.size(); from += BATCH_BLOCKS_MAX) {
-        List<Integer> batch = slots.subList(from, Math.min(slots.size(), from + BATCH_BLOCKS_MAX));
-        long[] pas = new long[batch.size()];
-        byte[] data = new byte[batch.size() * BLOCK_SIZE_BYTES];
-        for (int j = 0; j < batch.size(); j++) {
-          int slot = batch.get(j);
-          pas[j] = targets[slot].pa();
-          System.arraycopy(blocks, slot * BLOCK_SIZE_BYTES, data, j * BLOCK_SIZE_BYTES,
-              BLOCK_SIZE_BYTES);
-        }
-        writes.add(storage.write(sn.getKey(), new BlockOps.WriteBlocks(pas, data, 0)));
-      }
-    }
-    join(writes);
-  }
-
-  private static final byte[] ZERO_BLOCK = new byte[BLOCK_SIZE_BYTES];
 
   private static boolean isZero(byte[] blocks, int index) {
     int from = index * BLOCK_SIZE_BYTES;
-    return java.util.Arrays.mismatch(blocks, from, from + BLOCK_SIZE_BYTES,
+    return Arrays.mismatch(blocks, from, from + BLOCK_SIZE_BYTES,
         ZERO_BLOCK, 0, BLOCK_SIZE_BYTES) < 0;
-  }
-
-  private static void checkLength(byte[] data, int blocks) {
-    if (data.length != blocks * BLOCK_SIZE_BYTES) {
-      throw new FsException(Errno.EIO, "storage node returned " + data.length + " bytes for "
-          + blocks + " blocks");
-    }
-  }
-
-  private static void join(List<? extends CompletableFuture<?>> futures) {
-    try {
-      CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).join();
-    } catch (RuntimeException e) {
-      throw Futures.unwrap(e);
-    }
   }
 }

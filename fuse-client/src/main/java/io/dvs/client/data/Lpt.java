@@ -109,6 +109,53 @@ public final class Lpt {
     return removed;
   }
 
+  /**
+   * Unmaps every block in [{@code fromBlock}, {@code toBlock}) (punch-hole, TRIM); returns the
+   * rows removed, in order. Costs O(extents touched), not O(range): a 1 TiB discard of an
+   * image that is mostly holes is as cheap as its few extents.
+   */
+  public List<MappedBlock> removeRange(long fromBlock, long toBlock) {
+    List<MappedBlock> removed = new ArrayList<>();
+    if (toBlock <= fromBlock) {
+      return removed;
+    }
+    splitAt(fromBlock);
+    splitAt(toBlock);
+    Iterator<Extent> range = extents.subMap(fromBlock, true, toBlock, false).values().iterator();
+    while (range.hasNext()) {
+      Extent e = range.next();
+      for (long b = e.start(); b < e.end(); b++) {
+        removed.add(new MappedBlock(b, e.addressOf(b)));
+      }
+      mappedBlocks -= e.length();
+      range.remove();
+    }
+    return removed;
+  }
+
+  /** Splits the extent covering {@code block} (if any) so that one starts exactly there. */
+  private void splitAt(long block) {
+    Map.Entry<Long, Extent> floor = extents.floorEntry(block);
+    if (floor == null || floor.getKey() == block || block >= floor.getValue().end()) {
+      return;
+    }
+    Extent e = floor.getValue();
+    extents.put(e.start(), new Extent(e.start(), block - e.start(), e.snId(), e.paStart()));
+    extents.put(block, new Extent(block, e.end() - block, e.snId(),
+        e.paStart() + (block - e.start())));
+  }
+
+  /** Mapped blocks in [{@code fromBlock}, {@code toBlock}), without changing the table. */
+  public long mappedIn(long fromBlock, long toBlock) {
+    long count = 0;
+    Map.Entry<Long, Extent> floor = extents.floorEntry(fromBlock);
+    Long from = floor != null && floor.getValue().end() > fromBlock ? floor.getKey() : fromBlock;
+    for (Extent e : extents.subMap(from, true, toBlock, false).values()) {
+      count += Math.min(e.end(), toBlock) - Math.max(e.start(), fromBlock);
+    }
+    return count;
+  }
+
   /** Every mapped block in logical order. */
   public List<MappedBlock> all() {
     List<MappedBlock> rows = new ArrayList<>();

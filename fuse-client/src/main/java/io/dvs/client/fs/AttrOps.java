@@ -2,7 +2,6 @@ package io.dvs.client.fs;
 
 import static io.dvs.protocol.ProtocolLimits.BLOCK_SIZE_BYTES;
 
-import io.dvs.client.data.FileData;
 import io.dvs.client.meta.Inode;
 import io.dvs.protocol.ProtocolLimits;
 import io.dvs.protocol.message.InodeAttrs;
@@ -15,6 +14,10 @@ final class AttrOps {
   /** utimensat(2)'s special tv_nsec values. */
   static final long UTIME_NOW = (1L << 30) - 1;
   static final long UTIME_OMIT = (1L << 30) - 2;
+
+  static final int S_ISUID = 04000;
+  static final int S_ISGID = 02000;
+  static final int S_IXGRP = 00010;
 
   /** chown(2) passes -1 (as an unsigned 32-bit id) for "leave unchanged". */
   private static final long ID_UNCHANGED = 0xFFFF_FFFFL;
@@ -40,7 +43,8 @@ final class AttrOps {
     return 0;
   }
 
-  static void fill(Inode inode, FileStat stat) {
+  /** st_blocks is real allocation (mapped blocks), so `du` of a sparse image file is small. */
+  private void fill(Inode inode, FileStat stat) {
     InodeAttrs a = inode.attrs();
     stat.st_ino.set(a.ino());
     stat.st_mode.set(a.mode());
@@ -50,7 +54,7 @@ final class AttrOps {
     stat.st_rdev.set(a.rdev());
     stat.st_size.set(a.size());
     stat.st_blksize.set(BLOCK_SIZE_BYTES);
-    stat.st_blocks.set(a.isRegular() ? FileData.allocatedSectors(inode) : 0);
+    stat.st_blocks.set(ctx.data().allocatedSectors(inode));
     setTime(stat.st_atim, a.atimeNs());
     setTime(stat.st_mtim, a.mtimeNs());
     setTime(stat.st_ctim, a.ctimeNs());
@@ -61,11 +65,18 @@ final class AttrOps {
     t.tv_nsec.set(Math.floorMod(ns, 1_000_000_000L));
   }
 
-  /** chmod(2): permission bits change, the file type stays; ctime moves. */
-  int chmod(String path, long mode) {
+  /**
+   * chmod(2): permission bits change, the file type stays; ctime moves. The kernel checked
+   * ownership (default_permissions); like the VFS, setgid is dropped when a caller without
+   * CAP_FSETID (we take: non-root) is not in the file's group.
+   */
+  int chmod(String path, long mode, Caller caller) {
     Inode inode = ctx.namespace().resolve(path);
     InodeAttrs a = inode.attrs();
     int newMode = (a.mode() & InodeAttrs.S_IFMT) | ((int) mode & 07777);
+    if ((newMode & S_ISGID) != 0 && !caller.isRoot() && !caller.inGroup(a.gid())) {
+      newMode &= ~S_ISGID;
+    }
     ctx.namespace().setAttrs(inode,
         a.withMode(newMode).withTimes(a.atimeNs(), a.mtimeNs(), ctx.nowNs().getAsLong()));
     return 0;
@@ -79,7 +90,12 @@ final class AttrOps {
     int newGid = (gid == -1 || gid == ID_UNCHANGED) ? a.gid() : (int) gid;
     int mode = a.mode();
     if (a.isRegular() && (newUid != a.uid() || newGid != a.gid())) {
-      mode &= ~06000;
+      // Like the VFS: suid always goes; sgid only with group-execute (else it is mandatory
+      // locking's marker, not a privilege).
+      mode &= ~S_ISUID;
+      if ((mode & S_IXGRP) != 0) {
+        mode &= ~S_ISGID;
+      }
     }
     ctx.namespace().setAttrs(inode, a.withOwner(newUid, newGid).withMode(mode)
         .withTimes(a.atimeNs(), a.mtimeNs(), ctx.nowNs().getAsLong()));

@@ -27,6 +27,8 @@ public final class DvsFilesystem extends FuseStubFS {
   private final DirOps dirs;
   private final LinkOps links;
   private final FileOps files;
+  private final XattrOps xattrs;
+  private final AllocateOps allocate;
   private final CountDownLatch initialized = new CountDownLatch(1);
 
   public DvsFilesystem(io.dvs.client.meta.Namespace namespace, io.dvs.client.data.FileData data,
@@ -38,6 +40,30 @@ public final class DvsFilesystem extends FuseStubFS {
     this.dirs = new DirOps(ctx);
     this.links = new LinkOps(ctx);
     this.files = new FileOps(ctx);
+    this.xattrs = new XattrOps(ctx);
+    this.allocate = new AllocateOps(ctx);
+    setOperationFlags();
+  }
+
+  /**
+   * libfuse2's fuse_operations flags, which jnr-fuse leaves at zero. nullpath_ok: I/O on an
+   * open file whose name is gone (unlinked, with the hard_remove mount option) reaches us
+   * with no path instead of failing ENOENT in libfuse; we go by handle anyway.
+   * utime_omit_ok: UTIME_NOW and UTIME_OMIT reach {@link AttrOps#utimens} as such.
+   */
+  private void setOperationFlags() {
+    int nullpathOk = 1;
+    int utimeOmitOk = 1 << 2;
+    try {
+      // Padding.offset() is public but declared in a package-private class: reflect.
+      Object flags = fuseOperations.getClass().getField("flag_nullpath_ok").get(fuseOperations);
+      java.lang.reflect.Method offset = flags.getClass().getMethod("offset");
+      offset.setAccessible(true);
+      long at = (Long) offset.invoke(flags);
+      jnr.ffi.Struct.getMemory(fuseOperations).putInt(at, nullpathOk | utimeOmitOk);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("jnr-fuse changed its FuseOperations layout", e);
+    }
   }
 
   /** Counted down when the kernel has mounted us and sent FUSE_INIT. */
@@ -51,6 +77,11 @@ public final class DvsFilesystem extends FuseStubFS {
     } catch (Throwable t) {
       return Errors.toErrno(t);
     }
+  }
+
+  private Caller caller() {
+    FuseContext c = getContext();
+    return new Caller((int) c.uid.get(), (int) c.gid.get(), c.pid.get());
   }
 
   private int callerUid() {
@@ -83,7 +114,7 @@ public final class DvsFilesystem extends FuseStubFS {
 
   @Override
   public int chmod(String path, @mode_t long mode) {
-    return call(() -> attrs.chmod(path, mode));
+    return call(() -> attrs.chmod(path, mode, caller()));
   }
 
   @Override
@@ -188,7 +219,7 @@ public final class DvsFilesystem extends FuseStubFS {
   @Override
   public int write(String path, Pointer buf, @size_t long size, @off_t long offset,
       FuseFileInfo fi) {
-    return call(() -> files.write(fi.fh.get(), buf, size, offset));
+    return call(() -> files.write(fi.fh.get(), buf, size, offset, caller()));
   }
 
   @Override
@@ -209,5 +240,35 @@ public final class DvsFilesystem extends FuseStubFS {
   @Override
   public int fsyncdir(String path, FuseFileInfo fi) {
     return call(files::fsync);
+  }
+
+  // ---- space
+
+  @Override
+  public int fallocate(String path, int mode, @off_t long off, @off_t long length,
+      FuseFileInfo fi) {
+    return call(() -> allocate.fallocate(fi.fh.get(), mode, off, length));
+  }
+
+  // ---- extended attributes
+
+  @Override
+  public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
+    return call(() -> xattrs.setxattr(path, name, value, size, flags));
+  }
+
+  @Override
+  public int getxattr(String path, String name, Pointer value, @size_t long size) {
+    return call(() -> xattrs.getxattr(path, name, value, size));
+  }
+
+  @Override
+  public int listxattr(String path, Pointer list, @size_t long size) {
+    return call(() -> xattrs.listxattr(path, list, size));
+  }
+
+  @Override
+  public int removexattr(String path, String name) {
+    return call(() -> xattrs.removexattr(path, name));
   }
 }

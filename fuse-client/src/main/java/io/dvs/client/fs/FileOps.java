@@ -45,13 +45,32 @@ final class FileOps {
     return n;
   }
 
-  int write(long fh, Pointer buf, long size, long offset) {
+  /**
+   * write: the kernel already placed O_APPEND writes at EOF (under its inode lock, so two
+   * appenders never interleave). A non-root writer clears setuid, and setgid with
+   * group-execute, as the VFS's file_remove_privs does on local filesystems.
+   */
+  int write(long fh, Pointer buf, long size, long offset, Caller caller) {
     checkIo(size, offset);
     Inode inode = ctx.handles().get(fh);
     byte[] bytes = new byte[(int) size];
     buf.get(0, bytes, 0, (int) size);
     ctx.data().write(inode, offset, bytes, (int) size);
+    if (!caller.isRoot()) {
+      killPrivileges(inode);
+    }
     return (int) size;
+  }
+
+  private void killPrivileges(Inode inode) {
+    InodeAttrs a = inode.attrs();
+    int mode = a.mode() & ~AttrOps.S_ISUID;
+    if ((mode & AttrOps.S_IXGRP) != 0) {
+      mode &= ~AttrOps.S_ISGID;
+    }
+    if (mode != a.mode()) {
+      ctx.namespace().setAttrs(inode, a.withMode(mode));
+    }
   }
 
   private static void checkIo(long size, long offset) {

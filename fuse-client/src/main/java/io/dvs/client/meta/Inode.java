@@ -20,12 +20,16 @@ public final class Inode {
   /** Open file handles; an unlinked inode lives until this drops to zero. */
   int openCount;
 
+  /** Extended attributes; null until loaded from the MS (a new inode starts with none). */
+  io.dvs.protocol.message.Xattrs xattrs;
+
   /** Data state (LPT, lock) of a regular file; null for other types. */
   private final FileState file;
 
   Inode(InodeAttrs attrs, boolean lptKnownEmpty) {
     this.attrs = attrs;
     this.file = attrs.isRegular() ? new FileState(attrs.ino(), lptKnownEmpty) : null;
+    this.xattrs = lptKnownEmpty ? io.dvs.protocol.message.Xattrs.EMPTY : null;
   }
 
   public long ino() {

@@ -1,9 +1,8 @@
 package io.dvs.client.meta;
 
-import io.dvs.client.net.Futures;
 import io.dvs.client.net.MetaClient;
+import io.dvs.client.net.Retry;
 import io.dvs.client.net.StorageClients;
-import io.dvs.protocol.DvsException;
 import io.dvs.protocol.ErrorCode;
 import io.dvs.protocol.ProtocolLimits;
 import io.dvs.protocol.message.InodeAttrs;
@@ -16,8 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * The volume's metadata journal on the client (paper 1, 3.5, asynchronous group update).
@@ -26,24 +23,27 @@ import java.util.logging.Logger;
  * the last group, so the MS never holds a row whose data is not durable.
  *
  * <p>Attribute changes are coalesced: the latest attributes of each changed inode go out once
- * per group, ahead of the group's ordered records (each record touches its own keys, and a
- * deleted inode leaves the dirty set, so this order gives the same final state).
+ * per group, ahead of the group's ordered records. Each record touches its own keys, an inode
+ * is never changed again after its DeleteInode (inode numbers are not reused), and a group
+ * holds every attribute change queued before it was cut, so this order gives the same final
+ * state as the order of the changes, and no record names an inode the MS has not seen.
  */
 public final class MetadataJournal {
-  private static final Logger LOG = Logger.getLogger(MetadataJournal.class.getName());
-
   /** Encoded bytes in one group: well inside one frame. */
   static final int GROUP_BYTES_MAX = 4 * 1024 * 1024;
   /** Queued bytes past which writers wait for a ship: bounds client memory when the MS lags. */
   static final long PENDING_BYTES_MAX = 64L * 1024 * 1024;
-  /** How long one group is retried against an unreachable MS before ship() gives up. */
-  static final long SHIP_RETRY_MS_MAX = 120_000;
-  static final long SHIP_BACKOFF_MS_MAX = 2_000;
+  /**
+   * How long one group is retried against an unreachable MS before ship() gives up (fsync then
+   * fails with EIO; the group stays queued and goes out with the next ship).
+   */
+  static final long SHIP_RETRY_MS_MAX = Retry.TOTAL_WAIT_MS_DEFAULT;
 
   private final MetaClient meta;
   private final StorageClients storage;
   private final long volumeId;
   private final long epoch;
+  private final Retry retry;
 
   /** Guarded by {@code this}: what is not yet in a group. */
   private final Map<Long, InodeAttrs> dirtyAttrs = new LinkedHashMap<>();
@@ -57,6 +57,14 @@ public final class MetadataJournal {
 
   public MetadataJournal(MetaClient meta, StorageClients storage, long volumeId, long epoch,
       long lastAppliedSeq) {
+    this(meta, storage, volumeId, epoch, lastAppliedSeq,
+        Retry.transientErrors().withTotalWaitMs(SHIP_RETRY_MS_MAX));
+  }
+
+  /** As above, with the policy for an MS that does not answer (tests shorten it). */
+  public MetadataJournal(MetaClient meta, StorageClients storage, long volumeId, long epoch,
+      long lastAppliedSeq, Retry retry) {
+    this.retry = retry;
     this.meta = meta;
     this.storage = storage;
     this.volumeId = volumeId;
@@ -76,9 +84,9 @@ public final class MetadataJournal {
 
   public void append(JournalRecord record) {
     synchronized (this) {
-      if (record instanceof JournalRecord.DeleteInode d) {
-        dirtyAttrs.remove(d.ino());
-      }
+      // A DeleteInode keeps the inode's queued attributes: they go out at the head of the group,
+      // before records that still name the inode (its blocks, entries, xattrs), and the delete
+      // later in the group wins. Dropping them made the MS refuse such groups as a whole.
       if (record instanceof JournalRecord.MapBlocks m && !records.isEmpty()
           && records.peekLast() instanceof JournalRecord.MapBlocks last
           && last.ino() == m.ino() && last.entries().size() + m.entries().size()
@@ -156,39 +164,13 @@ public final class MetadataJournal {
     return new JournalGroup(volumeId, epoch, lastSeq + 1, group);
   }
 
+  /** A transient failure is retried with the same seq: the MS acknowledges a duplicate. */
   private void send(JournalGroup group) {
-    long deadline = System.currentTimeMillis() + SHIP_RETRY_MS_MAX;
-    long backoffMs = 50;
-    while (true) {
-      try {
-        meta.applyJournal(group);
-        return;
-      } catch (DvsException e) {
-        if (!isTransient(e.code()) || System.currentTimeMillis() > deadline) {
-          throw e;
-        }
-        LOG.log(Level.INFO, "metadata group " + group.seq() + " not applied yet: "
-            + e.getMessage() + "; retrying");
-      } catch (RuntimeException e) {
-        throw Futures.unwrap(e);
-      }
-      sleep(backoffMs);
-      backoffMs = Math.min(SHIP_BACKOFF_MS_MAX, backoffMs * 2);
-    }
+    retry.run("metadata group " + group.seq(), () -> meta.applyJournal(group));
   }
 
   static boolean isTransient(ErrorCode code) {
-    return code == ErrorCode.TIMEOUT || code == ErrorCode.CONNECTION_LOST
-        || code == ErrorCode.UNAVAILABLE;
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new DvsException(ErrorCode.UNAVAILABLE, "interrupted while shipping metadata");
-    }
+    return Retry.TRANSIENT.contains(code);
   }
 
   private static long estimateBytes(JournalRecord r) {

@@ -19,12 +19,14 @@ import io.dvs.protocol.ProtocolLimits;
 import io.dvs.protocol.message.InodeAttrs;
 import io.dvs.protocol.message.JournalRecord;
 import io.dvs.protocol.message.MetadataOps;
+import io.dvs.protocol.message.Xattrs;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -50,6 +52,42 @@ public final class Namespace {
     InodeAttrs getInode(long ino);
 
     MetadataOps.DirPage listDir(long dirIno, String afterName, int maxEntries);
+
+    /** The inode's extended attributes (GET_XATTRS); a source without them has none. */
+    default Xattrs getXattrs(long ino) {
+      return Xattrs.EMPTY;
+    }
+  }
+
+  /** Told when an inode is deleted (its last name and last handle gone); under our monitor. */
+  private Consumer<Inode> deleteListener = inode -> {};
+
+  public synchronized void onDelete(Consumer<Inode> listener) {
+    this.deleteListener = listener;
+  }
+
+  /** The inode's extended attributes, loaded from the MS on first use. */
+  public synchronized Xattrs xattrs(Inode inode) {
+    if (inode.xattrs == null) {
+      inode.xattrs = source.getXattrs(inode.ino());
+    }
+    return inode.xattrs;
+  }
+
+  /**
+   * Replaces the inode's extended attributes if {@code current} is still what they are
+   * (callers compute the new set from a snapshot; false means retry). ctime moves, as POSIX
+   * says for setxattr and removexattr.
+   */
+  public synchronized boolean replaceXattrs(Inode inode, Xattrs current, Xattrs updated) {
+    if (xattrs(inode) != current) {
+      return false;
+    }
+    inode.xattrs = updated;
+    journal.append(new JournalRecord.PutXattrs(inode.ino(), updated));
+    InodeAttrs a = inode.attrs();
+    setAttrs(inode, a.withTimes(a.atimeNs(), a.mtimeNs(), nowNs.getAsLong()));
+    return true;
   }
 
   public Namespace(MetadataSource source, MetadataJournal journal, long nextIno,
@@ -253,6 +291,7 @@ public final class Namespace {
   private void deleteInode(Inode inode) {
     inodes.remove(inode.ino());
     journal.append(new JournalRecord.DeleteInode(inode.ino()));
+    deleteListener.accept(inode);
   }
 
   private void addEntry(Inode parent, String name, long ino, long now) {
