@@ -1,13 +1,17 @@
 package io.dvs.tools;
 
 import io.dvs.tools.cli.ErrorReporter;
+import io.dvs.tools.cli.ImageCreateCommand;
 import io.dvs.tools.cli.MetaStartCommand;
 import io.dvs.tools.cli.MountCommand;
+import io.dvs.tools.cli.NodeAddDeviceCommand;
+import io.dvs.tools.cli.NodeFsckCommand;
 import io.dvs.tools.cli.NodeStartCommand;
 import io.dvs.tools.cli.StatusCommand;
 import io.dvs.tools.cli.VolumeCreateCommand;
 import io.dvs.tools.cli.VolumeDeleteCommand;
 import io.dvs.tools.cli.VolumeListCommand;
+import io.dvs.tools.cli.VolumeStatCommand;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import picocli.CommandLine;
@@ -24,6 +28,7 @@ import picocli.CommandLine.Command;
         Dvs.Meta.class,
         Dvs.Node.class,
         Dvs.Volume.class,
+        Dvs.Image.class,
         StatusCommand.class,
         CommandLine.HelpCommand.class
     })
@@ -40,12 +45,17 @@ public final class Dvs implements Runnable {
   static final class Meta {}
 
   @Command(name = "node", description = "Run a storage node.",
-      subcommands = {NodeStartCommand.class})
+      subcommands = {NodeStartCommand.class, NodeFsckCommand.class, NodeAddDeviceCommand.class})
   static final class Node {}
 
-  @Command(name = "volume", description = "Create, list and delete volumes.",
-      subcommands = {VolumeCreateCommand.class, VolumeListCommand.class, VolumeDeleteCommand.class})
+  @Command(name = "volume", description = "Create, list, delete and stat volumes.",
+      subcommands = {VolumeCreateCommand.class, VolumeListCommand.class, VolumeDeleteCommand.class,
+          VolumeStatCommand.class})
   static final class Volume {}
+
+  @Command(name = "image", description = "Thin image files in a mounted volume (for losetup).",
+      subcommands = {ImageCreateCommand.class})
+  static final class Image {}
 
   public static void main(String[] args) {
     System.exit(run(args));

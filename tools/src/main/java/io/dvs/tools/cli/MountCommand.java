@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -77,13 +78,14 @@ public final class MountCommand implements Callable<Integer> {
       DvsFilesystem fs = client.filesystem();
       FuseMount mount = FuseMount.mount(fs, mp, fuseOptions);
       CountDownLatch closed = new CountDownLatch(1);
+      AtomicInteger exitCode = new AtomicInteger(ErrorReporter.EXIT_FAILED);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         System.out.println("dvs: stopping: unmounting " + mp + " and flushing");
         mount.unmount();
-        // A signal ended us: once the main thread has made everything durable, exit 0 as a
-        // clean stop (the JVM would report 143 for SIGTERM otherwise).
+        // A signal ended us: once the main thread has finished (made everything durable, or
+        // said why not), exit with its code; the JVM would report 143 for SIGTERM otherwise.
         if (awaitQuietly(closed)) {
-          Runtime.getRuntime().halt(0);
+          Runtime.getRuntime().halt(exitCode.get());
         }
       }, "dvs-shutdown"));
       System.out.println("dvs: volume '" + volume + "' mounted at " + mp
@@ -91,16 +93,24 @@ public final class MountCommand implements Callable<Integer> {
           + "; Ctrl-C or 'fusermount -u " + mp + "' unmounts");
       System.out.flush();
       mount.awaitUnmounted();
-      client.close();
-      client = null;
-      if (cluster != null) {
-        cluster.close();
-        cluster = null;
+      try {
+        client.close();
+        client = null;
+        if (cluster != null) {
+          cluster.close();
+          cluster = null;
+        }
+        System.out.println("dvs: unmounted " + mp + "; all data is durable");
+        exitCode.set(0);
+      } catch (RuntimeException e) {
+        System.err.println("dvs: unmounted " + mp + ", but the last changes may not be durable: "
+            + ErrorReporter.describe(e));
+      } finally {
+        System.out.flush();
+        System.err.flush();
+        closed.countDown();
       }
-      System.out.println("dvs: unmounted " + mp + "; all data is durable");
-      System.out.flush();
-      closed.countDown();
-      return 0;
+      return exitCode.get();
     } finally {
       if (client != null) {
         closeQuietly(client);
