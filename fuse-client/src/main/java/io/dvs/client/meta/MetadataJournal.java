@@ -49,6 +49,8 @@ public final class MetadataJournal {
   private final Map<Long, InodeAttrs> dirtyAttrs = new LinkedHashMap<>();
   private final ArrayDeque<JournalRecord> records = new ArrayDeque<>();
   private long pendingBytes;
+  /** The entries of the queued MapBlocks record that new rows may extend; ours, mutable. */
+  private List<LptEntry> openMapEntries;
 
   /** Serialises shipping so groups reach the MS in sequence order. Guards the fields below. */
   private final ReentrantLock shipLock = new ReentrantLock();
@@ -87,17 +89,20 @@ public final class MetadataJournal {
       // A DeleteInode keeps the inode's queued attributes: they go out at the head of the group,
       // before records that still name the inode (its blocks, entries, xattrs), and the delete
       // later in the group wins. Dropping them made the MS refuse such groups as a whole.
-      if (record instanceof JournalRecord.MapBlocks m && !records.isEmpty()
-          && records.peekLast() instanceof JournalRecord.MapBlocks last
-          && last.ino() == m.ino() && last.entries().size() + m.entries().size()
-              <= JournalRecord.BLOCKS_PER_RECORD_MAX) {
-        records.pollLast();
-        List<LptEntry> merged = new ArrayList<>(last.entries());
-        merged.addAll(m.entries());
-        record = new JournalRecord.MapBlocks(m.ino(), merged);
-      }
-      records.addLast(record);
       pendingBytes += estimateBytes(record);
+      if (record instanceof JournalRecord.MapBlocks m
+          && records.peekLast() instanceof JournalRecord.MapBlocks last
+          && last.entries() == openMapEntries && last.ino() == m.ino()
+          && openMapEntries.size() + m.entries().size() <= JournalRecord.BLOCKS_PER_RECORD_MAX) {
+        // Consecutive rows of one file (a sequential write) extend one record in place: the
+        // list is ours and still queued, so no group holds it yet.
+        openMapEntries.addAll(m.entries());
+      } else if (record instanceof JournalRecord.MapBlocks m) {
+        openMapEntries = new ArrayList<>(m.entries());
+        records.addLast(new JournalRecord.MapBlocks(m.ino(), openMapEntries));
+      } else {
+        records.addLast(record);
+      }
     }
     throttle();
   }
@@ -130,8 +135,10 @@ public final class MetadataJournal {
           if (unacked == null) {
             return;
           }
-          storage.flushWritten(); // Data before the metadata that points at it.
         }
+        // Data before the metadata that points at it, on every attempt: a retried group must
+        // not skip the flush that failed the first time.
+        storage.flushWritten();
         send(unacked);
         lastSeq = unacked.seq();
         unacked = null;
