@@ -65,9 +65,15 @@ public final class MetaStore implements AutoCloseable {
     checkWritableDir(dataDir);
     Path file = dataDir.resolve(FILE_NAME);
     boolean fresh = !Files.exists(file);
+    if (!fresh) {
+      checkHeader(file);
+    }
     DB db;
     try {
-      db = DBMaker.fileDB(file.toFile()).transactionEnable().make();
+      // Memory-mapped access: MapDB's RandomAccessFile mode made every LPT row a seek and a
+      // read, and journal groups of a fast writer held the store lock for seconds. The
+      // write-ahead log still makes each commit durable.
+      db = DBMaker.fileDB(file.toFile()).transactionEnable().fileMmapEnableIfSupported().make();
     } catch (RuntimeException | Error e) {
       throw new DvsException(ErrorCode.IO_ERROR, "cannot open metadata store " + file + ": "
           + e + " (if another MS uses this data directory stop it; if the file is corrupt,"
@@ -198,5 +204,25 @@ public final class MetaStore implements AutoCloseable {
     } finally {
       lock.writeLock().unlock();
     }
+  }
+
+  /**
+   * MapDB's store files start with the bytes 0x4A 0x03. Checked before MapDB opens the file
+   * because a memory-mapped open grows the file to its first chunk even when it then refuses
+   * it, and a file that is not ours must stay exactly as it was.
+   */
+  private static void checkHeader(Path file) {
+    byte[] head = new byte[2];
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      if (in.readNBytes(head, 0, 2) == 2 && head[0] == 0x4A && head[1] == 0x03) {
+        return;
+      }
+    } catch (java.io.IOException e) {
+      throw new DvsException(ErrorCode.IO_ERROR, "cannot read metadata store " + file + ": "
+          + e.getMessage());
+    }
+    throw new DvsException(ErrorCode.IO_ERROR, "metadata store " + file + " is not a dvs "
+        + "metadata store (bad header); restore the data directory from a backup or move the"
+        + " file away to start empty");
   }
 }
