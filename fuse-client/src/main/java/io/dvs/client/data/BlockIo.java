@@ -9,19 +9,36 @@ import io.dvs.client.net.Futures;
 import io.dvs.client.net.StorageClients;
 import io.dvs.protocol.message.BlockOps;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Block reads and writes against the SNs, through the {@link BlockCache}. Blocks for one SN go
  * in batches of up to {@link io.dvs.protocol.ProtocolLimits#BATCH_BLOCKS_MAX}, and every batch
  * of a call is in flight at once (one connection per SN carries many requests).
+ *
+ * <p>Writes are write-behind: {@link #write} returns once its batches are sent, so one writer
+ * keeps several requests in flight instead of waiting a round trip per FUSE request. What keeps
+ * that safe: reads see writes still in flight ({@link #inFlight}); a second write to a PA waits
+ * for the first (an SN may run two requests in either order); the journal ships LPT rows only
+ * after {@link StorageClients#flushWritten} has waited for every write and FLUSHed the SNs; and
+ * a failed write is reported at the next fsync. The window is bounded by
+ * {@link StorageClients#WRITE_BEHIND_BLOCKS_MAX}, well inside the ~1 s of work DESIGN.md lets a
+ * client lose without fsync.
  */
 final class BlockIo {
   private final StorageClients storage;
   private final BlockCache cache;
+
+  /** A block sent but not yet acknowledged, and the acknowledgement to wait for. */
+  private record InFlight(byte[] data, CompletableFuture<Void> acked) {}
+
+  /** By address; an entry leaves when its write is acknowledged or fails. */
+  private final Map<BlockAddress, InFlight> inFlight = new ConcurrentHashMap<>();
 
   BlockIo(StorageClients storage, BlockCache cache) {
     this.storage = storage;
@@ -41,7 +58,8 @@ final class BlockIo {
       if (a == null) {
         continue;
       }
-      byte[] cached = cache.get(a);
+      InFlight pending = inFlight.get(a);
+      byte[] cached = pending != null ? pending.data() : cache.get(a);
       if (cached != null) {
         System.arraycopy(cached, 0, out, i * BLOCK_SIZE_BYTES, BLOCK_SIZE_BYTES);
       } else {
@@ -70,40 +88,69 @@ final class BlockIo {
   }
 
   /**
-   * Writes block {@code i} of {@code blocks} to {@code targets[i]} (null: skip) and waits for
-   * every SN's acknowledgement. Cached copies are dropped first and refreshed only on success,
-   * so a failed write never leaves the cache claiming data the SN may not have.
+   * Sends block {@code i} of {@code blocks} to {@code targets[i]} (null: skip) and returns once
+   * every batch is on its way; the SNs' acknowledgements arrive later (see the class comment).
    */
   void write(byte[] blocks, BlockAddress[] targets) {
     Map<Integer, List<Integer>> bySn = new LinkedHashMap<>();
     for (int i = 0; i < targets.length; i++) {
       if (targets[i] != null) {
-        cache.invalidate(targets[i]);
+        InFlight earlier = inFlight.get(targets[i]);
+        if (earlier != null) {
+          earlier.acked().join(); // Keep writes to one PA in order.
+        }
         bySn.computeIfAbsent(targets[i].snId(), k -> new ArrayList<>()).add(i);
       }
     }
-    List<CompletableFuture<?>> writes = new ArrayList<>();
     for (Map.Entry<Integer, List<Integer>> sn : bySn.entrySet()) {
       List<Integer> slots = sn.getValue();
       for (int from = 0; from < slots.size(); from += BATCH_BLOCKS_MAX) {
-        List<Integer> batch = slots.subList(from, Math.min(slots.size(), from + BATCH_BLOCKS_MAX));
-        long[] pas = new long[batch.size()];
-        byte[] data = new byte[batch.size() * BLOCK_SIZE_BYTES];
-        for (int j = 0; j < batch.size(); j++) {
-          int slot = batch.get(j);
-          pas[j] = targets[slot].pa();
-          System.arraycopy(blocks, slot * BLOCK_SIZE_BYTES, data, j * BLOCK_SIZE_BYTES,
-              BLOCK_SIZE_BYTES);
-        }
-        writes.add(storage.write(sn.getKey(), new BlockOps.WriteBlocks(pas, data, 0)));
+        sendBatch(sn.getKey(), blocks, targets,
+            slots.subList(from, Math.min(slots.size(), from + BATCH_BLOCKS_MAX)));
       }
     }
-    join(writes);
-    for (int i = 0; i < targets.length; i++) {
-      if (targets[i] != null) {
-        cache.put(targets[i], blocks, i * BLOCK_SIZE_BYTES);
+  }
+
+  private void sendBatch(int snId, byte[] blocks, BlockAddress[] targets, List<Integer> batch) {
+    long[] pas = new long[batch.size()];
+    byte[] data = new byte[batch.size() * BLOCK_SIZE_BYTES];
+    CompletableFuture<Void> acked = new CompletableFuture<>();
+    List<BlockAddress> addresses = new ArrayList<>(batch.size());
+    for (int j = 0; j < batch.size(); j++) {
+      int slot = batch.get(j);
+      BlockAddress address = targets[slot];
+      pas[j] = address.pa();
+      addresses.add(address);
+      System.arraycopy(blocks, slot * BLOCK_SIZE_BYTES, data, j * BLOCK_SIZE_BYTES,
+          BLOCK_SIZE_BYTES);
+      byte[] copy = Arrays.copyOfRange(data, j * BLOCK_SIZE_BYTES, (j + 1) * BLOCK_SIZE_BYTES);
+      // Registered before sending, so an acknowledgement can never come before the entry.
+      inFlight.put(address, new InFlight(copy, acked));
+      cache.put(address, copy, 0);
+    }
+    CompletableFuture<byte[]> sent;
+    try {
+      sent = storage.write(snId, new BlockOps.WriteBlocks(pas, data, 0));
+    } catch (RuntimeException e) {
+      settle(addresses, acked, e);
+      throw e;
+    }
+    sent.whenComplete((ok, error) -> settle(addresses, acked, error));
+  }
+
+  /** The write of {@code addresses} ended: they leave the in-flight table; a failure uncaches. */
+  private void settle(List<BlockAddress> addresses, CompletableFuture<Void> acked,
+      Throwable error) {
+    for (BlockAddress a : addresses) {
+      InFlight entry = inFlight.get(a);
+      if (entry != null && entry.acked() == acked) {
+        inFlight.remove(a, entry);
+      }
+      if (error != null) {
+        cache.invalidate(a); // The SN may not hold what the cache would claim.
       }
     }
+    acked.complete(null);
   }
 
   private static void checkLength(byte[] data, int blocks) {

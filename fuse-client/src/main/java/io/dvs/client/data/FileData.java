@@ -322,8 +322,9 @@ public final class FileData {
 
   /**
    * Stores {@code count} whole blocks starting at logical block {@code first}: holes for zero
-   * blocks, in-place overwrite for mapped ones, new PAs for the rest. The LPT and the journal
-   * change only after every SN acknowledged its data.
+   * blocks, in-place overwrite for mapped ones, new PAs for the rest. The writes are still in
+   * flight when this returns ({@link BlockIo}); the new LPT rows reach the MS only after the
+   * journal has waited for them and FLUSHed the SNs.
    */
   private void storeBlocks(FileState f, long first, byte[] blocks, int count) {
     List<Long> holes = new ArrayList<>();

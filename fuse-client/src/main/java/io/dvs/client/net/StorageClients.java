@@ -17,6 +17,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * straight to the SN (out-of-band: the MS never carries it). Remembers which SNs were written
  * since the last {@link #flushWritten()}, so a metadata group is shipped only after the data
  * it describes is durable.
+ *
+ * <p>Writes may be left in flight (write-behind, bounded by {@link #WRITE_BEHIND_BLOCKS_MAX}):
+ * {@link #flushWritten()} first waits for every write issued before it, and reports a write
+ * that failed since the last flush, once, as the kernel reports a writeback error at fsync.
  */
 public final class StorageClients implements AutoCloseable {
   /** An SN answers a 1 MiB batch in milliseconds; 30 s means it is gone. */
@@ -26,21 +30,64 @@ public final class StorageClients implements AutoCloseable {
   private final Map<Integer, RpcClient> clients = new ConcurrentHashMap<>();
   private final Set<Integer> writtenSinceFlush = ConcurrentHashMap.newKeySet();
 
+  /**
+   * Blocks written but not yet acknowledged, at most: 32 MiB keeps both cores busy (hashing on
+   * the SN while the client copies the next request) and bounds the data an unacknowledged
+   * window holds in memory.
+   */
+  public static final int WRITE_BEHIND_BLOCKS_MAX = 8192;
+
+  private final Set<CompletableFuture<?>> writesInFlight = ConcurrentHashMap.newKeySet();
+  private final java.util.concurrent.Semaphore writeWindow =
+      new java.util.concurrent.Semaphore(WRITE_BEHIND_BLOCKS_MAX);
+  private final java.util.concurrent.atomic.AtomicReference<Throwable> writeFailure =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
   public StorageClients(MetaClient meta) {
     this.meta = meta;
   }
 
+  /**
+   * Sends a batch; returns when it is on its way (waiting only while the write-behind window
+   * is full). The future completes with the SN's acknowledgement.
+   */
   public CompletableFuture<byte[]> write(int snId, BlockOps.WriteBlocks request) {
-    writtenSinceFlush.add(snId);
-    return client(snId).callAsync(Opcode.WRITE_BLOCKS, request.encode());
+    writeWindow.acquireUninterruptibly(request.count());
+    CompletableFuture<byte[]> sent;
+    try {
+      writtenSinceFlush.add(snId);
+      sent = client(snId).callAsync(Opcode.WRITE_BLOCKS, request.encode());
+    } catch (RuntimeException e) {
+      writeWindow.release(request.count());
+      throw e;
+    }
+    writesInFlight.add(sent);
+    sent.whenComplete((ok, error) -> {
+      writesInFlight.remove(sent);
+      writeWindow.release(request.count());
+      if (error != null) {
+        writeFailure.compareAndSet(null, error);
+      }
+    });
+    return sent;
   }
 
   public CompletableFuture<byte[]> read(int snId, BlockOps.ReadBlocks request) {
     return client(snId).callAsync(Opcode.READ_BLOCKS, request.encode());
   }
 
-  /** FLUSH every SN written since the last call; returns when all are durable. */
+  /**
+   * Waits for every write issued so far, then FLUSHes every SN written since the last call;
+   * returns when all are durable. Throws if a write failed since the last call.
+   */
   public void flushWritten() {
+    CompletableFuture<?>[] pending = writesInFlight.toArray(new CompletableFuture<?>[0]);
+    CompletableFuture.allOf(pending).handle((v, e) -> null).join();
+    Throwable failed = writeFailure.getAndSet(null);
+    if (failed != null) {
+      throw new DvsException(ErrorCode.IO_ERROR,
+          "a block write to a storage node failed: " + Futures.unwrap(failed).getMessage());
+    }
     Integer[] sns = writtenSinceFlush.toArray(new Integer[0]);
     CompletableFuture<?>[] flushes = new CompletableFuture<?>[sns.length];
     for (int i = 0; i < sns.length; i++) {
