@@ -80,8 +80,10 @@ public final class MountCommand implements Callable<Integer> {
       CountDownLatch closed = new CountDownLatch(1);
       AtomicInteger exitCode = new AtomicInteger(ErrorReporter.EXIT_FAILED);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        System.out.println("dvs: stopping: unmounting " + mp + " and flushing");
-        mount.unmount();
+        if (mount.isMounted()) { // Not after an unmount from outside (fusermount -u).
+          System.out.println("dvs: stopping: unmounting " + mp + " and flushing");
+          mount.unmount();
+        }
         // A signal ended us: once the main thread has finished (made everything durable, or
         // said why not), exit with its code; the JVM would report 143 for SIGTERM otherwise.
         if (awaitQuietly(closed)) {
