@@ -119,12 +119,12 @@ class BadInputTest {
       ms.apply(m, 1, List.of(new PutInode(Ms.file(2)),
           new MapBlocks(2, List.of(new LptEntry(0, snId, w.paStarts()[0])))));
       ms.apply(m, 2, List.of(new UnmapBlocks(2, new long[] {0})));
-      long deadline = System.nanoTime() + 5_000_000_000L;
-      while (releases.get() == 0 && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-      assertTrue(releases.get() > 0, "the releaser tried");
-      Thread.sleep(300);
+      awaitAttempts(releases, 1);
+      // Past the first backoff (200 ms) on the MS's own clock: a second attempt proves the
+      // releaser saw the garbage, kept the PA and came back for it, rather than that too little
+      // time had passed for it to try again.
+      ms.clock.advanceMs(300);
+      awaitAttempts(releases, 2);
       VolumeStat stat = VolumeStat.decode(ms.call(Opcode.VOLUME_STAT,
           VolumeOps.encodeName("vol")));
       assertEquals(1, stat.msPasReleasing(), "not trusted: the PA stays queued");
@@ -136,5 +136,15 @@ class BadInputTest {
     } finally {
       garbage.close();
     }
+  }
+
+  /** Waits (real time, bounded) until the fake SN has seen {@code n} release attempts. */
+  private static void awaitAttempts(AtomicInteger attempts, int n) throws InterruptedException {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (attempts.get() < n && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertTrue(attempts.get() >= n, "release attempts: " + attempts.get() + " (expected: " + n
+        + ")");
   }
 }

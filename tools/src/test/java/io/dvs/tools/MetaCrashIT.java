@@ -58,7 +58,7 @@ class MetaCrashIT {
             "of=" + mnt.resolve("fsynced.bin"), "bs=1M", "conv=fsync", "status=none"));
         Process copy = new ProcessBuilder("cp", "-a", src.toString(), mnt.resolve("tree")
             .toString()).inheritIO().start();
-        Thread.sleep(1_500);
+        awaitCopyUnderWay(copy, mnt.resolve("tree"));
         boolean copyRunning = copy.isAlive();
         ms.kill();
         System.out.println("MetaCrashIT: MS killed (cp still running: " + copyRunning + ")");
@@ -94,6 +94,23 @@ class MetaCrashIT {
   private static int freePort() throws Exception {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
+    }
+  }
+
+  /** Waits until cp has created part of the tree (or finished), so the kill lands mid-copy. */
+  private static void awaitCopyUnderWay(Process copy, Path tree) throws Exception {
+    long deadline = System.nanoTime() + START_TIMEOUT_MS * 1_000_000;
+    while (copy.isAlive() && System.nanoTime() < deadline) {
+      if (Files.isDirectory(tree)) {
+        try (var entries = Files.walk(tree)) {
+          if (entries.limit(FILES / 10).count() >= FILES / 10) {
+            return;
+          }
+        } catch (java.io.UncheckedIOException e) {
+          // cp is renaming or creating as we walk: look again.
+        }
+      }
+      Thread.sleep(20);
     }
   }
 }
