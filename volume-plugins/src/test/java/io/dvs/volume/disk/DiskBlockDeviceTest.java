@@ -1,75 +1,31 @@
 package io.dvs.volume.disk;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dvs.volume.BlockDevice;
-import io.dvs.volume.VolumePlugins;
-import java.io.IOException;
+import io.dvs.volume.VolumePlugin;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-public class DiskBlockDeviceTest {
-  private static final int B = BlockDevice.BLOCK_SIZE_BYTES;
-  private static final long LOOP_SIZE_BYTES = 64L << 20;
-  private static final long LOOP_BLOCKS = LOOP_SIZE_BYTES / B;
-
-  @TempDir Path dir;
-
-  private LoopDevice loop;
-
-  @AfterEach
-  void detach() throws Exception {
-    if (loop != null) {
-      loop.close();
-    }
+/** The `disk` plugin: the raw-device contract, and create() that only takes over a device. */
+class DiskBlockDeviceTest extends RawDeviceContractTest {
+  @Override
+  protected String pluginName() {
+    return "disk";
   }
 
-  @Test
-  void serviceLoaderFindsTheDiskPlugin() {
-    assertEquals(DiskVolumePlugin.class, VolumePlugins.byName("disk").getClass());
-  }
-
-  @Test
-  void missingPathIsAClearError() {
-    Path missing = dir.resolve("no-such-device");
-    NoSuchFileException e = assertThrows(NoSuchFileException.class,
-        () -> VolumePlugins.byName("disk").open(missing));
-    assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
-    assertThrows(NoSuchFileException.class,
-        () -> VolumePlugins.byName("disk").create(missing, 10));
-    assertTrue(Files.notExists(missing), "the disk plugin never creates a device");
-  }
-
-  @Test
-  void regularFileIsRefused() throws IOException {
-    Path file = Files.write(dir.resolve("image"), new byte[B]);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> VolumePlugins.byName("disk").open(file));
-    assertTrue(e.getMessage().contains(file.toString())
-        && e.getMessage().contains("not a block device"), e.getMessage());
-  }
-
-  @Test
-  void roundTripOnALoopDeviceSurvivesReopen() throws Exception {
-    loop = LoopDevice.attach(dir, LOOP_SIZE_BYTES);
-    roundTrip("disk", loop.device());
+  @Override
+  protected Class<? extends VolumePlugin> pluginClass() {
+    return DiskVolumePlugin.class;
   }
 
   @Test
   void createOnlyTakesOverADeviceOfTheStatedSize() throws Exception {
     loop = LoopDevice.attach(dir, LOOP_SIZE_BYTES);
     assertThrows(IllegalArgumentException.class,
-        () -> VolumePlugins.byName("disk").create(loop.device(), LOOP_BLOCKS + 1));
-    try (BlockDevice dev = VolumePlugins.byName("disk").create(loop.device(), LOOP_BLOCKS)) {
+        () -> plugin().create(loop.device(), LOOP_BLOCKS + 1));
+    try (BlockDevice dev = plugin().create(loop.device(), LOOP_BLOCKS)) {
       assertEquals(LOOP_BLOCKS, dev.capacityBlocks());
       byte[] buf = new byte[B];
       assertThrows(IllegalArgumentException.class, () -> dev.read(LOOP_BLOCKS, buf, 0));
@@ -77,40 +33,5 @@ public class DiskBlockDeviceTest {
       dev.discard(0, 10); // a no-op for a hard disk, but a legal one
     }
     assertEquals(LOOP_SIZE_BYTES, Files.size(loop.backingFile()), "never resized");
-  }
-
-  /**
-   * Writes distinct random blocks at the start, middle and last block (from non-zero offsets in
-   * the caller's array), reads them back, closes, reopens by plugin name and reads them again.
-   */
-  public static void roundTrip(String pluginName, Path device) throws IOException {
-    long[] blockNos = {0, 1, 777, LOOP_BLOCKS / 2, LOOP_BLOCKS - 1};
-    byte[] data = new byte[(blockNos.length + 1) * B];
-    new Random(42).nextBytes(data);
-    try (BlockDevice dev = VolumePlugins.byName(pluginName).open(device)) {
-      assertEquals(LOOP_BLOCKS, dev.capacityBlocks());
-      for (int i = 0; i < blockNos.length; i++) {
-        dev.write(blockNos[i], data, i * B + 1);
-      }
-      dev.sync();
-      checkBlocks(dev, blockNos, data);
-    }
-    try (BlockDevice dev = VolumePlugins.byName(pluginName).open(device)) {
-      assertEquals(LOOP_BLOCKS, dev.capacityBlocks());
-      checkBlocks(dev, blockNos, data);
-      byte[] got = new byte[B];
-      dev.read(5, got, 0);
-      assertArrayEquals(new byte[B], got, "an unwritten block of a sparse loop reads zeros");
-    }
-  }
-
-  private static void checkBlocks(BlockDevice dev, long[] blockNos, byte[] data)
-      throws IOException {
-    byte[] got = new byte[B + 3];
-    for (int i = 0; i < blockNos.length; i++) {
-      dev.read(blockNos[i], got, 3);
-      assertArrayEquals(Arrays.copyOfRange(data, i * B + 1, i * B + 1 + B),
-          Arrays.copyOfRange(got, 3, 3 + B), "block " + blockNos[i]);
-    }
   }
 }

@@ -1,53 +1,25 @@
 package io.dvs.volume.ssd;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.dvs.volume.BlockDevice;
-import io.dvs.volume.VolumePlugins;
-import io.dvs.volume.disk.DiskBlockDeviceTest;
+import io.dvs.volume.VolumePlugin;
 import io.dvs.volume.disk.LoopDevice;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
+import io.dvs.volume.disk.RawDeviceContractTest;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class SsdBlockDeviceTest {
-  private static final int B = BlockDevice.BLOCK_SIZE_BYTES;
-  private static final long LOOP_SIZE_BYTES = 64L << 20;
-
-  @TempDir Path dir;
-
-  private LoopDevice loop;
-
-  @AfterEach
-  void detach() throws Exception {
-    if (loop != null) {
-      loop.close();
-    }
+/** The `ssd` plugin: the raw-device contract, and discard that reaches the device. */
+class SsdBlockDeviceTest extends RawDeviceContractTest {
+  @Override
+  protected String pluginName() {
+    return "ssd";
   }
 
-  @Test
-  void serviceLoaderFindsTheSsdPlugin() {
-    assertEquals(SsdVolumePlugin.class, VolumePlugins.byName("ssd").getClass());
-  }
-
-  @Test
-  void missingPathIsAClearError() {
-    Path missing = dir.resolve("no-such-ssd");
-    NoSuchFileException e = assertThrows(NoSuchFileException.class,
-        () -> VolumePlugins.byName("ssd").open(missing));
-    assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
-  }
-
-  @Test
-  void roundTripOnALoopDeviceSurvivesReopen() throws Exception {
-    loop = LoopDevice.attach(dir, LOOP_SIZE_BYTES);
-    DiskBlockDeviceTest.roundTrip("ssd", loop.device());
+  @Override
+  protected Class<? extends VolumePlugin> pluginClass() {
+    return SsdVolumePlugin.class;
   }
 
   @Test
@@ -55,7 +27,7 @@ class SsdBlockDeviceTest {
     loop = LoopDevice.attach(dir, LOOP_SIZE_BYTES);
     byte[] data = new byte[B];
     Arrays.fill(data, (byte) 7);
-    try (SsdBlockDevice dev = (SsdBlockDevice) VolumePlugins.byName("ssd").open(loop.device())) {
+    try (SsdBlockDevice dev = (SsdBlockDevice) plugin().open(loop.device())) {
       long last = dev.capacityBlocks() - 1;
       for (int i = 0; i < 512; i++) { // 2 MiB
         dev.write(i, data, 0);
