@@ -61,6 +61,12 @@ public final class DedupEngine implements AutoCloseable {
   /** An open journal batch past 8 MiB (~170k unique blocks) is committed by the writer inline. */
   static final int BATCH_BYTES_COMMIT = 8 << 20;
 
+  /**
+   * A write's unique blocks are written again elsewhere only after a device failed under them:
+   * three attempts ride out two devices failing at once; a third means the node is dying.
+   */
+  static final int WRITE_ATTEMPTS_MAX = 3;
+
   /** Lifecycle: OPEN serves; FAILED after a metadata or sync error (restart needed); CLOSED. */
   enum State { OPEN, FAILED, CLOSED }
 
@@ -79,6 +85,9 @@ public final class DedupEngine implements AutoCloseable {
   private State state = State.OPEN;
   private Throwable failure;
   private long verifyMismatches;
+
+  /** Devices that failed since start; written under the lock, read without it. */
+  private volatile int deviceFailures;
 
   /** Bumped (under the lock) before any quarantined L becomes reusable; read without it. */
   private volatile long reuseEpoch;
@@ -129,29 +138,7 @@ public final class DedupEngine implements AutoCloseable {
     for (int i = 0; i < n; i++) {
       fingerprints[i] = fingerprinter.fingerprint(data, offset + i * BLOCK_SIZE_BYTES);
     }
-    long[] fresh = allocateForNewContent(fingerprints);
-    if (fresh == null) { // only quarantined space left: a commit frees it
-      commit();
-      fresh = allocateForNewContent(fingerprints);
-      if (fresh == null) {
-        throw noSpace();
-      }
-    }
-    try {
-      for (int i = 0; i < n; i++) {
-        if (fresh[i] != SpaceAllocator.NONE) {
-          device.write(fresh[i], data, offset + i * BLOCK_SIZE_BYTES);
-        }
-      }
-    } catch (IOException e) {
-      lock.lock();
-      try {
-        unallocateAll(fresh);
-      } finally {
-        lock.unlock();
-      }
-      throw new DvsException(ErrorCode.IO_ERROR, "write to " + device + " failed: " + e, e);
-    }
+    long[] fresh = storeNewContent(fingerprints, data, offset);
     boolean commitNow;
     lock.lock();
     try {
@@ -171,6 +158,45 @@ public final class DedupEngine implements AutoCloseable {
   }
 
   /**
+   * Phase 1 of a write and its unique data: fresh Ls, written outside the lock. When a device
+   * fails under these writes (the failure retires its Ls) they go again to the devices left:
+   * the client's data is still in hand, so a dying device costs it nothing while others have
+   * space. Any other device error is IO_ERROR.
+   */
+  private long[] storeNewContent(byte[][] fingerprints, byte[] data, int offset) {
+    for (int attempt = 1; ; attempt++) {
+      int failuresBefore = deviceFailures;
+      long[] fresh = allocateForNewContent(fingerprints);
+      if (fresh == null) { // only quarantined space left: a commit frees it
+        commit();
+        fresh = allocateForNewContent(fingerprints);
+        if (fresh == null) {
+          throw noSpace();
+        }
+      }
+      try {
+        for (int i = 0; i < fresh.length; i++) {
+          if (fresh[i] != SpaceAllocator.NONE) {
+            device.write(fresh[i], data, offset + i * BLOCK_SIZE_BYTES);
+          }
+        }
+        return fresh;
+      } catch (IOException e) {
+        lock.lock();
+        try {
+          unallocateAll(fresh); // retired Ls among them stay taken
+        } finally {
+          lock.unlock();
+        }
+        if (deviceFailures == failuresBefore || attempt == WRITE_ATTEMPTS_MAX) {
+          throw new DvsException(ErrorCode.IO_ERROR, "write to " + device + " failed: " + e, e);
+        }
+        LOG.warning(() -> "a device failed under a write; writing it to the others: " + e);
+      }
+    }
+  }
+
+  /**
    * Phase 1 of a write, under the lock: one fresh L for each block whose content is neither
    * indexed nor earlier in the batch; {@link SpaceAllocator#NONE} for the others. Null if space
    * ran out while quarantined Ls exist (the caller commits and retries); NO_SPACE if none do.
@@ -183,7 +209,7 @@ public final class DedupEngine implements AutoCloseable {
     try {
       checkOpen();
       for (int i = 0; i < fingerprints.length; i++) {
-        if (meta.lookup(fingerprints[i]) == FingerprintIndex.NO_LOCATION
+        if (meta.lookup(fingerprints[i], this::usable) == FingerprintIndex.NO_LOCATION
             && inBatch.add(ByteBuffer.wrap(fingerprints[i]))) {
           fresh[i] = allocator.allocate();
           if (fresh[i] == SpaceAllocator.NONE) {
@@ -223,7 +249,7 @@ public final class DedupEngine implements AutoCloseable {
    * verify-on-match a candidate whose bytes differ (a hash collision) is stored anew.
    */
   private void mapBlock(long pa, byte[] fingerprint, long fresh, byte[] data, int off) {
-    long existing = meta.lookupAgain(fingerprint);
+    long existing = meta.lookupAgain(fingerprint, this::usable);
     if (existing != FingerprintIndex.NO_LOCATION && verifyOnMatch
         && !sameBytes(existing, data, off)) {
       verifyMismatches++;
@@ -253,6 +279,11 @@ public final class DedupEngine implements AutoCloseable {
       }
     }
     quarantine(meta.mapNew(pa, location, fingerprint));
+  }
+
+  /** Content at an L of a failed device is not shared: the new write stores it anew. */
+  private boolean usable(long location) {
+    return !allocator.isRetired(location);
   }
 
   private boolean sameBytes(long location, byte[] data, int off) {
@@ -287,7 +318,7 @@ public final class DedupEngine implements AutoCloseable {
       } finally {
         lock.unlock();
       }
-      readLocations(locations, out);
+      readLocations(pas, locations, out);
       if (reuseEpoch == epoch) {
         return out; // no L became reusable while we read, so none was overwritten
       }
@@ -295,7 +326,7 @@ public final class DedupEngine implements AutoCloseable {
     lock.lock();
     try {
       checkOpen();
-      readLocations(lookup(pas), out);
+      readLocations(pas, lookup(pas), out);
       return out;
     } finally {
       lock.unlock();
@@ -310,17 +341,19 @@ public final class DedupEngine implements AutoCloseable {
     return locations;
   }
 
-  private void readLocations(long[] locations, byte[] out) {
-    try {
-      for (int i = 0; i < locations.length; i++) {
-        if (locations[i] == LbaMap.NONE) {
-          Arrays.fill(out, i * BLOCK_SIZE_BYTES, (i + 1) * BLOCK_SIZE_BYTES, (byte) 0);
-        } else {
-          device.read(locations[i], out, i * BLOCK_SIZE_BYTES);
-        }
+  /** An IO_ERROR names the PA, its L and (through the device set) the device. */
+  private void readLocations(long[] pas, long[] locations, byte[] out) {
+    for (int i = 0; i < locations.length; i++) {
+      if (locations[i] == LbaMap.NONE) {
+        Arrays.fill(out, i * BLOCK_SIZE_BYTES, (i + 1) * BLOCK_SIZE_BYTES, (byte) 0);
+        continue;
       }
-    } catch (IOException e) {
-      throw new DvsException(ErrorCode.IO_ERROR, "read from " + device + " failed: " + e, e);
+      try {
+        device.read(locations[i], out, i * BLOCK_SIZE_BYTES);
+      } catch (IOException e) {
+        throw new DvsException(ErrorCode.IO_ERROR, "read of PA " + pas[i] + " (L "
+            + locations[i] + ") failed: " + e.getMessage(), e);
+      }
     }
   }
 
@@ -476,11 +509,15 @@ public final class DedupEngine implements AutoCloseable {
     }
   }
 
-  /** A device failed: its free Ls in [first, first + count) are never allocated again. */
+  /**
+   * A device failed: its Ls in [first, first + count) are never allocated again, and new writes
+   * of content stored there store it anew.
+   */
   public void retire(long first, long count) {
     lock.lock();
     try {
       allocator.retire(first, count);
+      deviceFailures++;
     } finally {
       lock.unlock();
     }

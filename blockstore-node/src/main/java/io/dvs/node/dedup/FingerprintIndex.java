@@ -1,5 +1,7 @@
 package io.dvs.node.dedup;
 
+import java.util.function.LongPredicate;
+
 /**
  * Fingerprint → physical location L, for every distinct block the SN stores (paper 2, §3.5).
  * The first implementation is a persistent hash map; issue 3 puts the three-level index
@@ -13,7 +15,16 @@ public interface FingerprintIndex {
   long NO_LOCATION = -1;
 
   /** The L holding content with this fingerprint, or {@link #NO_LOCATION}. */
-  long lookup(byte[] fingerprint);
+  default long lookup(byte[] fingerprint) {
+    return lookup(fingerprint, location -> true);
+  }
+
+  /**
+   * The first L holding content with this fingerprint that {@code usable} accepts, or
+   * {@link #NO_LOCATION}. Several Ls may hold it: after a hash collision, or when a copy sits on
+   * a failed device and the content was stored again.
+   */
+  long lookup(byte[] fingerprint, LongPredicate usable);
 
   /** Adds a fingerprint that is not in the index yet. */
   void insert(byte[] fingerprint, long location);

@@ -13,8 +13,11 @@ import java.util.BitSet;
  *   <li>used: allocated, or holding data referenced by the LBA map;
  *   <li>quarantined: freed by a metadata change that is not committed yet. Its old data may
  *       still be what the last commit points to, so it must not be overwritten until that change
- *       is durable; {@link #releaseQuarantine} (after the commit) makes it free.
+ *       is durable; {@link #release} (after the commit) makes it free.
  * </ul>
+ *
+ * <p>An L on a failed device is also <em>retired</em> ({@link #retire}): taken for good, whatever
+ * happens to what it held, so nothing is written there again until the node restarts.
  *
  * Nothing here is persistent: at start-up the map is rebuilt from the committed block table
  * (an L is used iff it has a record), so it can never disagree with the metadata.
@@ -32,6 +35,8 @@ final class SpaceAllocator {
   /** Used or quarantined Ls: a clear bit is free. */
   private final BitSet taken;
   private final BitSet quarantined;
+  /** Ls of failed devices: never free again (unallocate and release leave them taken). */
+  private final BitSet retired = new BitSet();
   private int quarantinedCount;
   private int takenCount;
   /** Next-fit cursor: allocation continues where it stopped, so new data lands sequentially. */
@@ -89,8 +94,10 @@ final class SpaceAllocator {
     int l = checkLocation(location);
     Verify.verify(taken.get(l) && !quarantined.get(l), "unallocate L %s: not allocated",
         location);
-    taken.clear(l);
-    takenCount--;
+    if (!retired.get(l)) {
+      taken.clear(l);
+      takenCount--;
+    }
   }
 
   /** A used L lost its last reference in the open (uncommitted) transaction. */
@@ -110,10 +117,12 @@ final class SpaceAllocator {
       int l = checkLocation(location);
       Verify.verify(quarantined.get(l), "release L %s: not quarantined", location);
       quarantined.clear(l);
-      taken.clear(l);
+      quarantinedCount--;
+      if (!retired.get(l)) {
+        taken.clear(l);
+        takenCount--;
+      }
     }
-    quarantinedCount -= locations.length;
-    takenCount -= locations.length;
   }
 
   /** Algorithm 4: a device was added; Ls up to {@code newCapacityBlocks} are free space. */
@@ -121,22 +130,36 @@ final class SpaceAllocator {
     Preconditions.checkArgument(newCapacityBlocks >= capacityBlocks
         && newCapacityBlocks <= CAPACITY_BLOCKS_MAX, "grow from %s to %s blocks (max %s)",
         capacityBlocks, newCapacityBlocks, CAPACITY_BLOCKS_MAX);
+    int from = capacityBlocks;
     capacityBlocks = (int) newCapacityBlocks;
+    takeRetired(from, capacityBlocks); // a device may fail between joining the set and here
   }
 
   /**
-   * A device failed: its free Ls in [first, first + count) become permanently taken, so no new
-   * data goes there. Ls holding data stay used (their reads fail with the device's error).
+   * A device failed: its Ls in [first, first + count) are retired. Free ones are taken now; the
+   * others (holding data, allocated to a write in flight, quarantined) stay taken when they are
+   * given back, so no new data ever goes there. Reads of what they hold fail with the device.
    */
   void retire(long first, long count) {
-    for (long location = first; location < first + count && location < capacityBlocks;
-        location++) {
-      int l = (int) location;
+    Preconditions.checkArgument(first >= 0 && count >= 0 && first + count <= CAPACITY_BLOCKS_MAX,
+        "retire %s+%s", first, count);
+    retired.set((int) first, (int) (first + count));
+    takeRetired((int) first, (int) Math.min(first + count, capacityBlocks));
+  }
+
+  /** Takes the retired Ls in [from, to) that are free. */
+  private void takeRetired(int from, int to) {
+    for (int l = retired.nextSetBit(from); l >= 0 && l < to; l = retired.nextSetBit(l + 1)) {
       if (!taken.get(l)) {
         taken.set(l);
         takenCount++;
       }
     }
+  }
+
+  /** True if {@code location} is on a failed device: what it holds cannot be relied on. */
+  boolean isRetired(long location) {
+    return retired.get(checkLocation(location));
   }
 
   boolean isFree(long location) {

@@ -4,6 +4,7 @@ import com.google.common.base.Preconditions;
 import com.google.common.base.Verify;
 import io.dvs.node.dedup.FingerprintIndex;
 import java.util.Arrays;
+import java.util.function.LongPredicate;
 
 /**
  * The three-level fingerprint index of paper 2, §3.5: the fingerprint's first three bytes are
@@ -25,8 +26,9 @@ import java.util.Arrays;
  * Measured bytes per entry: bench/RESULTS.md ("Storage node").
  *
  * <p>Several entries may carry the same full fingerprint (a hash collision stored after
- * verify-on-match found different bytes); {@link #lookup} returns the first, {@link #remove}
- * removes the exact (fingerprint, L) pair.
+ * verify-on-match found different bytes, or content stored again because its L is on a failed
+ * device); {@link #lookup} returns the first the caller can use, {@link #remove} removes the
+ * exact (fingerprint, L) pair.
  *
  * <p>Not thread-safe: the dedup engine's metadata lock guards every call.
  */
@@ -68,7 +70,7 @@ public final class ThreeLevelIndex implements FingerprintIndex {
   }
 
   @Override
-  public long lookup(byte[] fingerprint) {
+  public long lookup(byte[] fingerprint, LongPredicate usable) {
     long[] bucket = bucket(fingerprint, false);
     if (bucket == null) {
       return NO_LOCATION;
@@ -76,8 +78,9 @@ public final class ThreeLevelIndex implements FingerprintIndex {
     int suffix = suffix(fingerprint);
     for (long entry : bucket) {
       int s = (int) (entry >>> 32);
-      if (s == suffix && full.matches(entry & LOCATION_MAX, fingerprint)) {
-        return entry & LOCATION_MAX;
+      long location = entry & LOCATION_MAX;
+      if (s == suffix && usable.test(location) && full.matches(location, fingerprint)) {
+        return location;
       }
       if (Integer.compareUnsigned(s, suffix) > 0) {
         break; // sorted: no later entry can match

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.LongPredicate;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
 
@@ -202,21 +203,26 @@ public final class NodeMetadata implements AutoCloseable {
     state.blocks.forEach((location, refCount) -> sink.accept(state.blocks.fingerprint(location)));
   }
 
-  /** The L holding this content, or NO_LOCATION; counted in the filter statistics. */
-  public long lookup(byte[] fingerprint) {
+  /**
+   * The first L holding this content that {@code usable} accepts (see
+   * {@link FingerprintIndex#lookup(byte[], LongPredicate)}), or NO_LOCATION; counted in the
+   * filter statistics.
+   */
+  public long lookup(byte[] fingerprint, LongPredicate usable) {
     if (!filter.mightContain(fingerprint)) {
       return FingerprintIndex.NO_LOCATION;
     }
-    long location = index.lookup(fingerprint);
-    if (location == FingerprintIndex.NO_LOCATION) {
-      filter.countFalsePositive();
+    long location = index.lookup(fingerprint, usable);
+    if (location == FingerprintIndex.NO_LOCATION
+        && index.lookup(fingerprint) == FingerprintIndex.NO_LOCATION) {
+      filter.countFalsePositive(); // not when only unusable Ls hold it: the filter was right
     }
     return location;
   }
 
   /** As {@link #lookup}, not counted: the engine's second look under the lock. */
-  public long lookupAgain(byte[] fingerprint) {
-    return index.lookup(fingerprint);
+  public long lookupAgain(byte[] fingerprint, LongPredicate usable) {
+    return index.lookup(fingerprint, usable);
   }
 
   /** New content at free L; PA → L. Returns the L this freed (PA's old one), or NONE. */

@@ -32,6 +32,29 @@ class SpaceAllocatorTest {
   }
 
   /**
+   * A failed device's Ls never come back: not the free ones, not one a write had allocated, not
+   * one whose data is released later; nor those past the capacity when the device was retired
+   * before the engine grew onto it.
+   */
+  @Test
+  void retiredBlocksAreNeverHandedOutAgain() {
+    SpaceAllocator a = new SpaceAllocator(4); // device 0: Ls 0..1, device 1: Ls 2..3
+    long inFlight = a.allocate();
+    long holdingData = a.allocate();
+    a.retire(0, 2);
+    a.retire(4, 2); // device 2 (Ls 4..5) failed after joining the set, before the engine grew
+    a.grow(6);
+    a.unallocate(inFlight);
+    a.quarantine(holdingData);
+    a.release(new long[] {holdingData});
+    assertEquals(0, a.quarantinedCount());
+    assertTrue(a.isRetired(inFlight) && a.isRetired(5) && !a.isRetired(2));
+    assertEquals(2, a.freeBlocks());
+    assertEquals(Set.of(2L, 3L), Set.of(a.allocate(), a.allocate()));
+    assertEquals(SpaceAllocator.NONE, a.allocate());
+  }
+
+  /**
    * Random allocate / unallocate / quarantine / release sequences against a model: an L is
    * never handed out while used or quarantined, and the free count always matches.
    */

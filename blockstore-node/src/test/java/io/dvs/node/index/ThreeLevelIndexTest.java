@@ -60,6 +60,21 @@ class ThreeLevelIndexTest {
     }
   }
 
+  /** Two Ls with one fingerprint (a copy on a failed device, stored again): the usable one. */
+  @Test
+  void lookupSkipsLocationsTheCallerCannotUse() {
+    ThreeLevelIndex index = new ThreeLevelIndex((l, fp) -> true);
+    byte[] fp = new byte[32];
+    fp[5] = 9;
+    index.insert(fp, 7);
+    index.insert(fp, 3);
+    assertEquals(3, index.lookup(fp));
+    assertEquals(7, index.lookup(fp, l -> l != 3));
+    assertEquals(FingerprintIndex.NO_LOCATION, index.lookup(fp, l -> false));
+    index.remove(fp, 3);
+    assertEquals(7, index.lookup(fp));
+  }
+
   @Test
   void heapBytesPerEntryStayUnder32AtScale() {
     // 2M random SHA-256-like fingerprints: enough to fill the levels realistically here; the

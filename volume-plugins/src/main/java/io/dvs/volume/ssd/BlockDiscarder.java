@@ -14,7 +14,7 @@ final class BlockDiscarder implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(BlockDiscarder.class.getName());
 
   /** How discards reach the device; moves only downwards, each step logged once. */
-  private enum Mode { IOCTL, FALLOCATE, NONE }
+  enum Mode { IOCTL, FALLOCATE, NONE }
 
   private final Path path;
 
@@ -46,6 +46,11 @@ final class BlockDiscarder implements AutoCloseable {
   /** True while discards still reach the device (by either call). */
   synchronized boolean works() {
     return mode != Mode.NONE;
+  }
+
+  /** The call the next discard tries first: tests see each fallback step here. */
+  synchronized Mode mode() {
+    return mode;
   }
 
   synchronized void discard(long offsetBytes, long lengthBytes) {

@@ -1,6 +1,7 @@
 package io.dvs.volume.ssd;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,6 +54,34 @@ class SsdBlockDeviceTest extends RawDeviceContractTest {
       dev.write(512, data, 0); // a neighbour of the range is untouched by it
       dev.read(512, got, 0);
       assertArrayEquals(data, got);
+    }
+  }
+
+  /**
+   * A drive without TRIM (a loop device over a ramfs file): BLKDISCARD is refused, the fallback
+   * PUNCH_HOLE too, so discard becomes a no-op, logged once. No call fails, the data stays, and
+   * the device keeps serving.
+   */
+  @Test
+  void discardOnADriveWithoutTrimFallsBackToANoOpAndNeverFails() throws Exception {
+    loop = LoopDevice.attachWithoutDiscard(dir, 4L << 20);
+    byte[] data = new byte[B];
+    Arrays.fill(data, (byte) 7);
+    try (SsdBlockDevice dev = (SsdBlockDevice) plugin().open(loop.device())) {
+      for (int i = 0; i < 16; i++) {
+        dev.write(i, data, 0);
+      }
+      dev.sync();
+      dev.discard(0, 8);
+      assertFalse(dev.discardReachesDevice());
+      dev.discard(8, 8); // a no-op now
+      dev.write(3, data, 0);
+      dev.sync();
+      byte[] got = new byte[B];
+      for (int i = 0; i < 16; i++) {
+        dev.read(i, got, 0);
+        assertArrayEquals(data, got, "block " + i + ": a discard that reached nothing");
+      }
     }
   }
 }
