@@ -11,7 +11,7 @@ import io.dvs.protocol.message.JournalRecord.MapBlocks;
 import io.dvs.protocol.message.JournalRecord.PutDirent;
 import io.dvs.protocol.message.JournalRecord.PutInode;
 import io.dvs.protocol.message.JournalRecord.UnmapBlocks;
-import io.dvs.protocol.message.LptEntry;
+import io.dvs.protocol.message.LptExtent;
 import io.dvs.protocol.message.VolumeOps;
 import io.dvs.protocol.message.VolumeStat;
 import io.dvs.protocol.message.Wdacg;
@@ -84,7 +84,7 @@ class BadInputTest {
     assertTrue(held.getMessage().contains("client-a"), held.getMessage());
 
     Wdacg w = ms.wdacg(a, 4);
-    List<LptEntry> rows = List.of(new LptEntry(0, snId, w.paStarts()[0]));
+    List<LptExtent> rows = List.of(new LptExtent(0, snId, w.paStarts()[0]));
     ms.apply(a, 1, List.of(new PutInode(Ms.file(2)), new MapBlocks(2, rows)));
     expectError(ErrorCode.JOURNAL_GAP, () -> ms.apply(a, 3, List.of(new PutInode(Ms.file(3)))));
     // A group whose last record is bad is refused whole: inode 3 and the dirent never appear.
@@ -117,7 +117,7 @@ class BadInputTest {
       VolumeOps.Mounted m = ms.mount("vol", "client-a");
       Wdacg w = ms.wdacg(m, 2);
       ms.apply(m, 1, List.of(new PutInode(Ms.file(2)),
-          new MapBlocks(2, List.of(new LptEntry(0, snId, w.paStarts()[0])))));
+          new MapBlocks(2, List.of(new LptExtent(0, snId, w.paStarts()[0])))));
       ms.apply(m, 2, List.of(new UnmapBlocks(2, new long[] {0})));
       // A second attempt proves the releaser saw the garbage, kept the PA and came back for it,
       // rather than that too little time had passed for it to try again. Its backoff runs on

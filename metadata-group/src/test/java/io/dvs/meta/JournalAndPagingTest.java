@@ -15,7 +15,7 @@ import io.dvs.protocol.message.JournalRecord.PutDirent;
 import io.dvs.protocol.message.JournalRecord.PutInode;
 import io.dvs.protocol.message.JournalRecord.TruncateBlocks;
 import io.dvs.protocol.message.JournalRecord.UnmapBlocks;
-import io.dvs.protocol.message.LptEntry;
+import io.dvs.protocol.message.LptExtent;
 import io.dvs.protocol.message.MetadataOps;
 import io.dvs.protocol.message.VolumeOps;
 import io.dvs.protocol.message.Wdacg;
@@ -52,8 +52,8 @@ class JournalAndPagingTest {
   }
 
   /** PAs from WDACGs, as the client would use them. */
-  private List<LptEntry> rows(long fromBlock, int count) {
-    List<LptEntry> rows = new ArrayList<>();
+  private List<LptExtent> rows(long fromBlock, int count) {
+    List<LptExtent> rows = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       if (nextPa == paEnd) {
         Wdacg w = ms.wdacg(m, 64);
@@ -61,7 +61,7 @@ class JournalAndPagingTest {
         nextPa = w.paStarts()[0];
         paEnd = nextPa + w.counts()[0];
       }
-      rows.add(new LptEntry(fromBlock + i, snId, nextPa++));
+      rows.add(new LptExtent(fromBlock + i, snId, nextPa++));
     }
     return rows;
   }
@@ -98,7 +98,7 @@ class JournalAndPagingTest {
     }
     assertEquals(once, snapshot());
     assertEquals(List.of(0L, 2L, 4L, 5L),
-        ms.lpt(m, 2, 0, 100).entries().stream().map(LptEntry::blockIndex).toList());
+        Ms.blocks(ms.lpt(m, 2, 0, 100).extents()).stream().map(LptExtent::firstBlock).toList());
     expectError(ErrorCode.NOT_FOUND, () -> ms.inode(m, 3));
 
     VolumeOps.Mounted again = ms.mount("vol", "client-a");
@@ -122,12 +122,12 @@ class JournalAndPagingTest {
 
   @Test
   void anInvalidRecordRejectsTheWholeGroup() {
-    List<LptEntry> good = rows(0, 3);
+    List<LptExtent> good = rows(0, 3);
     for (JournalRecord bad : List.of(
         new PutDirent(77, "x", 2),                                    // no such directory
-        new MapBlocks(2, List.of(new LptEntry(0, snId, 1L << 39))),    // PA never handed out
-        new MapBlocks(2, List.of(new LptEntry(0, 42, good.get(0).pa()))), // unknown SN
-        new MapBlocks(2, List.of(new LptEntry(1L << 40, snId, good.get(0).pa()))), // past end
+        new MapBlocks(2, List.of(new LptExtent(0, snId, 1L << 39))),    // PA never handed out
+        new MapBlocks(2, List.of(new LptExtent(0, 42, good.get(0).firstPa()))), // unknown SN
+        new MapBlocks(2, List.of(new LptExtent(1L << 40, snId, good.get(0).firstPa()))), // past end
         new PutDirent(1, "a/b", 2),
         new DeleteInode(InodeAttrs.ROOT_INO))) {
       expectError(ErrorCode.BAD_REQUEST, () -> ms.apply(m, 1,
@@ -135,7 +135,8 @@ class JournalAndPagingTest {
       expectError(ErrorCode.NOT_FOUND, () -> ms.inode(m, 2));
     }
     ms.apply(m, 1, List.of(new PutInode(Ms.file(2)), new MapBlocks(2, good)));
-    assertEquals(good, ms.lpt(m, 2, 0, 10).entries());
+    assertEquals(good, Ms.blocks(ms.lpt(m, 2, 0, 10).extents()));
+    assertEquals(1, ms.lpt(m, 2, 0, 10).extents().size(), "consecutive PAs merge");
     // A released PA may not be mapped again: the SN is about to drop it.
     ms.apply(m, 2, List.of(new UnmapBlocks(2, new long[] {0})));
     expectError(ErrorCode.BAD_REQUEST, () -> ms.apply(m, 3, List.of(new MapBlocks(2, good))));
@@ -183,24 +184,26 @@ class JournalAndPagingTest {
 
   @Test
   void getLptPagesAscendingFromABlock() {
-    List<LptEntry> all = new ArrayList<>();
+    List<LptExtent> all = new ArrayList<>();
     for (long b : new long[] {0, 1, 127, 128, 255, 256, 65_536, 1L << 31, (1L << 38) - 1}) {
       all.add(rows(b, 1).get(0));
     }
     ms.apply(m, 1, List.of(new PutInode(Ms.file(2)), new PutInode(Ms.file(3)),
         new MapBlocks(2, all), new MapBlocks(3, rows(0, 3))));
-    List<LptEntry> read = new ArrayList<>();
+    List<LptExtent> read = new ArrayList<>();
     long from = 0;
     while (true) {
       MetadataOps.LptPage page = ms.lpt(m, 2, from, 4);
-      read.addAll(page.entries());
+      read.addAll(page.extents());
       if (!page.more()) {
         break;
       }
-      from = page.entries().get(page.entries().size() - 1).blockIndex() + 1;
+      from = page.extents().get(page.extents().size() - 1).endBlock();
     }
-    assertEquals(all, read);
-    assertEquals(all.subList(3, all.size()), ms.lpt(m, 2, 128, 100).entries());
-    assertTrue(ms.lpt(m, 2, 1L << 38, 100).entries().isEmpty());
+    assertEquals(all, Ms.blocks(read));
+    assertEquals(all.subList(3, all.size()), Ms.blocks(ms.lpt(m, 2, 128, 100).extents()));
+    assertEquals(all.subList(1, all.size()), Ms.blocks(ms.lpt(m, 2, 1, 100).extents()),
+        "an extent starting before the first block asked for is cut at it");
+    assertTrue(ms.lpt(m, 2, 1L << 38, 100).extents().isEmpty());
   }
 }

@@ -12,7 +12,7 @@ import io.dvs.protocol.ErrorCode;
 import io.dvs.protocol.message.InodeAttrs;
 import io.dvs.protocol.message.JournalGroup;
 import io.dvs.protocol.message.JournalRecord;
-import io.dvs.protocol.message.LptEntry;
+import io.dvs.protocol.message.LptExtent;
 import io.dvs.protocol.message.NodeOps;
 import io.dvs.protocol.message.VolumeOps;
 import io.dvs.protocol.message.Wdacg;
@@ -116,7 +116,7 @@ class JournalReplayProperties {
         for (long ino = 1; ino < v.volume(id).orElseThrow().nextIno(); ino++) {
           long i = ino;
           v.inode(id, ino).ifPresent(a -> rows.add("inode " + a));
-          v.lptRows(id, ino, 0, 1_000).forEach(r -> rows.add("lpt " + i + " " + r));
+          Ms.blocks(v.lptExtents(id, ino, 0, 1_000)).forEach(r -> rows.add("lpt " + i + " " + r));
         }
         v.dirents(id, InodeAttrs.ROOT_INO, new byte[0], 1_000).forEach(
             d -> rows.add("dirent " + new String(d.name()) + " -> " + d.childIno()));
@@ -167,13 +167,13 @@ class JournalReplayProperties {
           out.add(new JournalRecord.PutDirent(InodeAttrs.ROOT_INO, "f" + created, created));
         }
         case 1, 2 -> {
-          List<LptEntry> rows = new ArrayList<>();
+          List<LptExtent> rows = new ArrayList<>();
           Map<Long, Long> byBlock = new HashMap<>();
           for (int b = 0; b < 1 + random.nextInt(4); b++) {
             byBlock.put((long) random.nextInt(16), next[1]++);
           }
-          new TreeMap<>(byBlock).forEach((block, pa) -> rows.add(new LptEntry(block, 1, pa)));
-          rows.forEach(r -> files.get(ino).add(r.blockIndex()));
+          new TreeMap<>(byBlock).forEach((block, pa) -> rows.add(new LptExtent(block, 1, pa)));
+          rows.forEach(r -> files.get(ino).add(r.firstBlock()));
           out.add(new JournalRecord.MapBlocks(ino, rows));
         }
         case 3 -> {

@@ -10,7 +10,7 @@ import io.dvs.protocol.Opcode;
 import io.dvs.protocol.message.InodeAttrs;
 import io.dvs.protocol.message.JournalRecord.MapBlocks;
 import io.dvs.protocol.message.JournalRecord.PutInode;
-import io.dvs.protocol.message.LptEntry;
+import io.dvs.protocol.message.LptExtent;
 import io.dvs.protocol.message.VolumeOps;
 import io.dvs.protocol.message.VolumeStat;
 import io.dvs.protocol.message.Wdacg;
@@ -54,8 +54,8 @@ class LeaseReclaimTest {
   private Wdacg takeAndMapFour(VolumeOps.Mounted m) {
     Wdacg w = ms.wdacg(m, 10);
     long first = w.paStarts()[0];
-    List<LptEntry> rows = List.of(new LptEntry(0, snId, first), new LptEntry(1, snId, first + 1),
-        new LptEntry(2, snId, first + 2), new LptEntry(3, snId, first + 3));
+    List<LptExtent> rows = List.of(new LptExtent(0, snId, first), new LptExtent(1, snId, first + 1),
+        new LptExtent(2, snId, first + 2), new LptExtent(3, snId, first + 3));
     ms.apply(m, m.lastAppliedSeq() + 1, List.of(new PutInode(Ms.file(2)), new MapBlocks(2, rows)));
     return w;
   }

@@ -69,8 +69,12 @@ final class Ms implements AutoCloseable {
   }
 
   Wdacg wdacg(VolumeOps.Mounted m, int count) {
+    return wdacg(m, count, Wdacg.Alloc.ANY_SN);
+  }
+
+  Wdacg wdacg(VolumeOps.Mounted m, int count, int snId) {
     return Wdacg.decode(call(Opcode.ALLOC_WDACG,
-        new Wdacg.Alloc(m.volume().volumeId(), m.epoch(), count).encode()));
+        new Wdacg.Alloc(m.volume().volumeId(), m.epoch(), count, snId).encode()));
   }
 
   void apply(VolumeOps.Mounted m, long seq, List<JournalRecord> records) {
@@ -95,6 +99,18 @@ final class Ms implements AutoCloseable {
 
   static NodeStats stats(long capacity, long used) {
     return new NodeStats(capacity, used, 0, 0, 0, 0, 0, 0);
+  }
+
+  /** The extents as one single-block extent per mapped block: equal however they merge. */
+  static java.util.List<io.dvs.protocol.message.LptExtent> blocks(
+      java.util.List<io.dvs.protocol.message.LptExtent> extents) {
+    java.util.List<io.dvs.protocol.message.LptExtent> blocks = new java.util.ArrayList<>();
+    for (io.dvs.protocol.message.LptExtent x : extents) {
+      for (long b = x.firstBlock(); b < x.endBlock(); b++) {
+        blocks.add(new io.dvs.protocol.message.LptExtent(b, x.snId(), x.paOf(b)));
+      }
+    }
+    return blocks;
   }
 
   static InodeAttrs file(long ino) {

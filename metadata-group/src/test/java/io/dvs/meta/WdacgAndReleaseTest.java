@@ -12,7 +12,7 @@ import io.dvs.protocol.message.BlockOps;
 import io.dvs.protocol.message.JournalRecord.MapBlocks;
 import io.dvs.protocol.message.JournalRecord.PutInode;
 import io.dvs.protocol.message.JournalRecord.UnmapBlocks;
-import io.dvs.protocol.message.LptEntry;
+import io.dvs.protocol.message.LptExtent;
 import io.dvs.protocol.message.NodeOps;
 import io.dvs.protocol.message.VolumeOps;
 import io.dvs.protocol.message.Wdacg;
@@ -99,6 +99,15 @@ class WdacgAndReleaseTest {
     ms.heartbeat(mid, Ms.stats(1000, 950));
     assertEquals(idle, ms.wdacg(m, 8).snId());
 
+    // A client placing blocks by content asks for one SN: it gets that SN, whatever its UR,
+    // and a clear NODE_DOWN for an SN that is down or unknown.
+    assertEquals(busy, ms.wdacg(m, 8, busy).snId());
+    ms.clock.advanceMs(Ms.NODE_DOWN_AFTER_MS + 1);
+    ms.heartbeat(idle, Ms.stats(1000, 10));
+    expectError(ErrorCode.NODE_DOWN, () -> ms.wdacg(m, 8, busy));
+    expectError(ErrorCode.NODE_DOWN, () -> ms.wdacg(m, 8, 99));
+    assertEquals(idle, ms.wdacg(m, 8, idle).snId());
+
     // Re-registration keeps the id; an unknown id in HEARTBEAT is NOT_FOUND.
     assertEquals(busy, ms.register("sn-busy", 7009, Ms.stats(1000, 0)));
     expectError(ErrorCode.NOT_FOUND, () -> ms.heartbeat(99, Ms.stats(1, 0)));
@@ -135,9 +144,9 @@ class WdacgAndReleaseTest {
     VolumeOps.Mounted m = ms.mount("vol", "client-a");
     Wdacg w = ms.wdacg(m, 10);
     assertEquals(0, w.paStarts()[0]);
-    List<LptEntry> rows = new ArrayList<>();
+    List<LptExtent> rows = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
-      rows.add(new LptEntry(i, snId, i));
+      rows.add(new LptExtent(i, snId, i));
     }
     ms.apply(m, 1, List.of(new PutInode(Ms.file(2)), new MapBlocks(2, rows)));
 
@@ -173,7 +182,7 @@ class WdacgAndReleaseTest {
     VolumeOps.Mounted m = ms.mount("vol", "client-a");
     Wdacg w = ms.wdacg(m, 3);
     ms.apply(m, 1, List.of(new PutInode(Ms.file(2)), new MapBlocks(2, List.of(
-        new LptEntry(0, snId, w.paStarts()[0]), new LptEntry(9, snId, w.paStarts()[0] + 2)))));
+        new LptExtent(0, snId, w.paStarts()[0]), new LptExtent(9, snId, w.paStarts()[0] + 2)))));
     ms.call(Opcode.UNMOUNT_VOLUME,
         new VolumeOps.LeaseRef(m.volume().volumeId(), m.epoch()).encode());
     ms.call(Opcode.DELETE_VOLUME, VolumeOps.encodeName("vol"));

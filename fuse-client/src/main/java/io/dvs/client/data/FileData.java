@@ -11,7 +11,7 @@ import io.dvs.client.net.StorageClients;
 import io.dvs.protocol.ProtocolLimits;
 import io.dvs.protocol.message.InodeAttrs;
 import io.dvs.protocol.message.JournalRecord;
-import io.dvs.protocol.message.LptEntry;
+import io.dvs.protocol.message.LptExtent;
 import io.dvs.protocol.message.MetadataOps;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -309,11 +309,11 @@ public final class FileData {
       long from = 0;
       while (!f.loaded) {
         MetadataOps.LptPage page = lptSource.page(f.ino, from, ProtocolLimits.PAGE_ENTRIES_MAX);
-        for (LptEntry e : page.entries()) {
-          f.lpt.put(e.blockIndex(), new BlockAddress(e.snId(), e.pa()));
-          from = e.blockIndex() + 1;
+        for (LptExtent x : page.extents()) {
+          f.lpt.putExtent(x.firstBlock(), x.snId(), x.firstPa(), x.count());
+          from = x.endBlock();
         }
-        f.loaded = !page.more() || page.entries().isEmpty();
+        f.loaded = !page.more() || page.extents().isEmpty();
       }
     } finally {
       f.lock.writeLock().unlock();
@@ -347,14 +347,20 @@ public final class FileData {
       targets[fresh.get(j)] = newAddresses.get(j);
     }
     io.write(blocks, targets);
-    List<LptEntry> rows = new ArrayList<>(fresh.size());
+    List<LptExtent> rows = new ArrayList<>();
     for (int j = 0; j < fresh.size(); j++) {
       long block = first + fresh.get(j);
       BlockAddress a = newAddresses.get(j);
       f.lpt.put(block, a);
-      rows.add(new LptEntry(block, a.snId(), a.pa()));
+      LptExtent row = new LptExtent(block, a.snId(), a.pa());
+      int last = rows.size() - 1;
+      if (last >= 0 && rows.get(last).continuedBy(row)) {
+        rows.set(last, rows.get(last).append(row));
+      } else {
+        rows.add(row);
+      }
     }
-    mappedDelta.addAndGet(rows.size());
+    mappedDelta.addAndGet(fresh.size());
     if (!rows.isEmpty()) {
       journal.append(new JournalRecord.MapBlocks(f.ino, rows));
     }

@@ -69,6 +69,29 @@ public final class Lpt {
     return previous;
   }
 
+  /**
+   * Maps the unmapped blocks {@code [first, first + count)} to PAs {@code [firstPa, ...)} of
+   * {@code snId} in one step (loading a file's LPT from the MS, extent by extent, ascending).
+   */
+  public void putExtent(long first, int snId, long firstPa, long count) {
+    Preconditions.checkArgument(first >= 0 && count > 0, "extent %s+%s", first, count);
+    Map.Entry<Long, Extent> before = extents.lowerEntry(first + count);
+    Preconditions.checkArgument(before == null || before.getValue().end() <= first,
+        "blocks %s+%s are already mapped", first, count);
+    long start = first;
+    long length = count;
+    long paStart = firstPa;
+    if (before != null && before.getValue().end() == first && before.getValue().snId() == snId
+        && before.getValue().paStart() + before.getValue().length() == firstPa) {
+      Extent b = extents.remove(before.getKey());
+      start = b.start();
+      length += b.length();
+      paStart = b.paStart();
+    }
+    extents.put(start, new Extent(start, length, snId, paStart));
+    mappedBlocks += count;
+  }
+
   /** Unmaps {@code block}; returns the mapping it had, or null if it was a hole. */
   public BlockAddress remove(long block) {
     Map.Entry<Long, Extent> floor = extents.floorEntry(block);

@@ -8,7 +8,7 @@ import io.dvs.protocol.ProtocolLimits;
 import io.dvs.protocol.message.InodeAttrs;
 import io.dvs.protocol.message.JournalGroup;
 import io.dvs.protocol.message.JournalRecord;
-import io.dvs.protocol.message.LptEntry;
+import io.dvs.protocol.message.LptExtent;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -49,13 +49,22 @@ public final class MetadataJournal {
   private final Map<Long, InodeAttrs> dirtyAttrs = new LinkedHashMap<>();
   private final ArrayDeque<JournalRecord> records = new ArrayDeque<>();
   private long pendingBytes;
-  /** The entries of the queued MapBlocks record that new rows may extend; ours, mutable. */
-  private List<LptEntry> openMapEntries;
+  /** Changes queued so far (attribute updates and records), for ship()'s "before this call". */
+  private long queued;
+  /** The extents of the queued MapBlocks record that new ones may extend; ours, mutable. */
+  private List<LptExtent> openMapExtents;
 
   /** Serialises shipping so groups reach the MS in sequence order. Guards the fields below. */
   private final ReentrantLock shipLock = new ReentrantLock();
   private long lastSeq;
   private JournalGroup unacked;
+  /**
+   * The value of {@code queued} when {@code unacked} was cut if it took everything queued then;
+   * -1 if limits left some behind (then it proves no point of the queue shipped).
+   */
+  private long unackedThrough;
+  /** Every change counted up to this is acknowledged by the MS. */
+  private long shippedThrough;
 
   public MetadataJournal(MetaClient meta, StorageClients storage, long volumeId, long epoch,
       long lastAppliedSeq) {
@@ -80,6 +89,7 @@ public final class MetadataJournal {
       if (dirtyAttrs.put(attrs.ino(), attrs) == null) {
         pendingBytes += 96;
       }
+      queued++;
     }
     throttle();
   }
@@ -89,18 +99,29 @@ public final class MetadataJournal {
       // A DeleteInode keeps the inode's queued attributes: they go out at the head of the group,
       // before records that still name the inode (its blocks, entries, xattrs), and the delete
       // later in the group wins. Dropping them made the MS refuse such groups as a whole.
-      pendingBytes += estimateBytes(record);
+      queued++;
       if (record instanceof JournalRecord.MapBlocks m
           && records.peekLast() instanceof JournalRecord.MapBlocks last
-          && last.entries() == openMapEntries && last.ino() == m.ino()
-          && openMapEntries.size() + m.entries().size() <= JournalRecord.BLOCKS_PER_RECORD_MAX) {
-        // Consecutive rows of one file (a sequential write) extend one record in place: the
-        // list is ours and still queued, so no group holds it yet.
-        openMapEntries.addAll(m.entries());
+          && last.extents() == openMapExtents && last.ino() == m.ino()
+          && openMapExtents.size() + m.extents().size() <= JournalRecord.BLOCKS_PER_RECORD_MAX) {
+        // Extents of one file (a sequential write) extend one record in place, and an extent
+        // that continues the last one grows it: the list is ours and still queued, so no group
+        // holds it yet. Only extents that stay separate add bytes.
+        for (LptExtent x : m.extents()) {
+          int lastIndex = openMapExtents.size() - 1;
+          if (openMapExtents.get(lastIndex).continuedBy(x)) {
+            openMapExtents.set(lastIndex, openMapExtents.get(lastIndex).append(x));
+          } else {
+            openMapExtents.add(x);
+            pendingBytes += LptExtent.ENCODED_BYTES;
+          }
+        }
       } else if (record instanceof JournalRecord.MapBlocks m) {
-        openMapEntries = new ArrayList<>(m.entries());
-        records.addLast(new JournalRecord.MapBlocks(m.ino(), openMapEntries));
+        pendingBytes += estimateBytes(record);
+        openMapExtents = new ArrayList<>(m.extents());
+        records.addLast(new JournalRecord.MapBlocks(m.ino(), openMapExtents));
       } else {
+        pendingBytes += estimateBytes(record);
         records.addLast(record);
       }
     }
@@ -125,14 +146,26 @@ public final class MetadataJournal {
   /**
    * Sends everything queued before this call and waits for the MS to acknowledge it. A group
    * that fails is resent with the same sequence number (the MS ignores a duplicate).
+   *
+   * <p>Changes queued while this runs wait for the next call: chasing them kept a steady writer's
+   * shipper busy without end, one FLUSH and one MS commit per round trip (23 groups a second
+   * for a 1 GiB copy instead of one).
    */
   public void ship() {
+    long target;
+    synchronized (this) {
+      target = queued;
+    }
     shipLock.lock();
     try {
-      while (true) {
+      while (shippedThrough < target) {
         if (unacked == null) {
-          unacked = nextGroup();
+          synchronized (this) {
+            unacked = nextGroup();
+            unackedThrough = records.isEmpty() ? queued : -1;
+          }
           if (unacked == null) {
+            shippedThrough = Math.max(shippedThrough, unackedThrough);
             return;
           }
         }
@@ -142,6 +175,7 @@ public final class MetadataJournal {
         send(unacked);
         lastSeq = unacked.seq();
         unacked = null;
+        shippedThrough = Math.max(shippedThrough, unackedThrough);
       }
     } finally {
       shipLock.unlock();
@@ -182,7 +216,7 @@ public final class MetadataJournal {
 
   private static long estimateBytes(JournalRecord r) {
     if (r instanceof JournalRecord.MapBlocks m) {
-      return 16 + (long) m.entries().size() * LptEntry.ENCODED_BYTES;
+      return 16 + (long) m.extents().size() * LptExtent.ENCODED_BYTES;
     }
     if (r instanceof JournalRecord.UnmapBlocks u) {
       return 16 + 8L * u.blockIndexes().length;

@@ -24,6 +24,26 @@ public final class WdacgAllocator {
     this.snmm = snmm;
   }
 
+  /**
+   * {@code count} PAs of SN {@code snId}, for a client that places blocks by content: NODE_DOWN
+   * if that SN is down or unknown, NO_SPACE if its PA space is used up; {@link Wdacg.Alloc#ANY_SN}
+   * picks by UR. Call inside {@link MetaStore#write}; may return fewer PAs than asked.
+   */
+  public Wdacg allocate(int count, int snId) {
+    if (snId == Wdacg.Alloc.ANY_SN) {
+      return allocate(count);
+    }
+    if (!snmm.isUp(snId)) {
+      throw new DvsException(ErrorCode.NODE_DOWN, "storage node " + snId + " is "
+          + (snmm.isKnown(snId) ? "down" : "not registered") + "; ask for another");
+    }
+    if (!store.paSpace().hasFree(snId)) {
+      throw new DvsException(ErrorCode.NO_SPACE, "storage node " + snId
+          + " has used its whole PA space; ask for another");
+    }
+    return take(snId, count);
+  }
+
   /** Call inside {@link MetaStore#write}; may return fewer PAs than asked if space is short. */
   public Wdacg allocate(int count) {
     List<Integer> candidates = snmm.upNodesByUtilization();
@@ -33,13 +53,17 @@ public final class WdacgAllocator {
     }
     for (int snId : candidates) {
       if (store.paSpace().hasFree(snId)) {
-        List<PaRun> runs = store.paSpace().allocate(snId, count, Wdacg.RUNS_MAX);
-        long[] starts = runs.stream().mapToLong(PaRun::start).toArray();
-        int[] counts = runs.stream().mapToInt(PaRun::count).toArray();
-        return new Wdacg(snId, starts, counts);
+        return take(snId, count);
       }
     }
     throw new DvsException(ErrorCode.NO_SPACE, "every up storage node has used its whole PA"
         + " space (" + candidates.size() + " up); add a storage node");
+  }
+
+  private Wdacg take(int snId, int count) {
+    List<PaRun> runs = store.paSpace().allocate(snId, count, Wdacg.RUNS_MAX);
+    long[] starts = runs.stream().mapToLong(PaRun::start).toArray();
+    int[] counts = runs.stream().mapToInt(PaRun::count).toArray();
+    return new Wdacg(snId, starts, counts);
   }
 }

@@ -30,16 +30,17 @@ public final class LeasedPaTable {
   }
 
   private final BTreeMap<byte[], Long> paLeased;
+  private final RunMap runs;
 
   LeasedPaTable(DB db) {
     this.paLeased = db.treeMap("paLeased", Serializer.BYTE_ARRAY, Serializer.LONG).createOrOpen();
+    this.runs = new RunMap(paLeased);
   }
 
   /** A WDACG run {@code [start, start + count)} of {@code snId} went to the volume's lease. */
   public void add(long volumeId, int snId, long start, long count) {
     Preconditions.checkArgument(count > 0 && start >= 0, "run [%s, +%s)", start, count);
-    byte[] key = Keys.leasedPa(volumeId, snId, start);
-    Verify.verify(paLeased.put(key, start + count) == null,
+    Verify.verify(runs.add(prefix(volumeId, snId), start, start + count) == count,
         "PA %s of SN %s leased twice to volume %s", start, snId, volumeId);
   }
 
@@ -48,24 +49,7 @@ public final class LeasedPaTable {
    * leased (an overwrite in place, a replayed group) are ignored.
    */
   public void removeRange(long volumeId, int snId, long start, long end) {
-    // A run overlapping [start, end) starts before end; walk down from there.
-    Map.Entry<byte[], Long> run = paLeased.lowerEntry(Keys.leasedPa(volumeId, snId, end));
-    while (run != null && Keys.longAt(run.getKey(), 0) == volumeId
-        && Keys.intAt(run.getKey(), 8) == snId && run.getValue() > start) {
-      long runStart = Keys.longAt(run.getKey(), 12);
-      long runEnd = run.getValue();
-      paLeased.remove(run.getKey());
-      if (runStart < start) {
-        paLeased.put(run.getKey(), start);
-      }
-      if (end < runEnd) {
-        paLeased.put(Keys.leasedPa(volumeId, snId, end), runEnd);
-      }
-      if (runStart <= start) {
-        return;
-      }
-      run = paLeased.lowerEntry(run.getKey());
-    }
+    runs.remove(prefix(volumeId, snId), start, end);
   }
 
   /** Every run the volume's lease holds, by SN then PA. */
@@ -92,6 +76,10 @@ public final class LeasedPaTable {
       total += run.count();
     }
     return total;
+  }
+
+  private static byte[] prefix(long volumeId, int snId) {
+    return java.nio.ByteBuffer.allocate(12).putLong(volumeId).putInt(snId).array();
   }
 
   private Map<byte[], Long> volumeRuns(long volumeId) {

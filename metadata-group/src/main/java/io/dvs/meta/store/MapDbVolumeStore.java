@@ -1,7 +1,7 @@
 package io.dvs.meta.store;
 
 import io.dvs.protocol.message.InodeAttrs;
-import io.dvs.protocol.message.LptEntry;
+import io.dvs.protocol.message.LptExtent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,14 +14,13 @@ import org.mapdb.Serializer;
 
 /** {@link VolumeStore} over the MS's MapDB file; key layouts are in {@link Keys}. */
 final class MapDbVolumeStore implements VolumeStore {
-  /** inodes and LPT rows have no block index past this in a key: the end of a prefix scan. */
-  private static final long KEY_LONG_MAX = Long.MAX_VALUE;
 
   private final MetaStore store;
   private final BTreeMap<Long, byte[]> volumes;
   private final BTreeMap<String, Long> volumeNames;
   private final BTreeMap<byte[], byte[]> inodes;
   private final BTreeMap<byte[], Long> dirents;
+  /** LPT extents: key {@link Keys#lpt} at the first block, value {@link StoredValues#lpt}. */
   private final BTreeMap<byte[], byte[]> lpt;
   /** Extended attributes: inode key -> Xattrs' encoding (absent when an inode has none). */
   private final BTreeMap<byte[], byte[]> xattrs;
@@ -34,7 +33,7 @@ final class MapDbVolumeStore implements VolumeStore {
     this.inodes =
         db.treeMap("inodes", Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY).createOrOpen();
     this.dirents = db.treeMap("dirents", Serializer.BYTE_ARRAY, Serializer.LONG).createOrOpen();
-    this.lpt = db.treeMap("lpt", Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY).createOrOpen();
+    this.lpt = db.treeMap("lptExtents", Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY).createOrOpen();
     this.xattrs =
         db.treeMap("xattrs", Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY).createOrOpen();
   }
@@ -75,13 +74,13 @@ final class MapDbVolumeStore implements VolumeStore {
   }
 
   @Override
-  public void removeVolume(long volumeId, Consumer<LptEntry> removedRow) {
+  public void removeVolume(long volumeId, Consumer<LptExtent> removed) {
     Optional<VolumeRecord> volume = volume(volumeId);
     byte[] from = Keys.volume(volumeId);
     byte[] to = Keys.volume(volumeId + 1);
     Map<byte[], byte[]> rows = lpt.subMap(from, true, to, false);
     for (Map.Entry<byte[], byte[]> row : rows.entrySet()) {
-      removedRow.accept(StoredValues.lpt(Keys.longAt(row.getKey(), 16), row.getValue()));
+      removed.accept(extent(row));
     }
     rows.clear();
     inodes.subMap(from, true, to, false).clear();
@@ -134,47 +133,79 @@ final class MapDbVolumeStore implements VolumeStore {
   }
 
   @Override
-  public Optional<LptEntry> lptRow(long volumeId, long ino, long blockIndex) {
-    byte[] value = lpt.get(Keys.lpt(volumeId, ino, blockIndex));
-    return value == null ? Optional.empty() : Optional.of(StoredValues.lpt(blockIndex, value));
-  }
-
-  @Override
-  public Optional<LptEntry> putLptRow(long volumeId, long ino, LptEntry row) {
-    byte[] old = lpt.put(Keys.lpt(volumeId, ino, row.blockIndex()),
-        StoredValues.lpt(row.snId(), row.pa()));
-    return old == null ? Optional.empty() : Optional.of(StoredValues.lpt(row.blockIndex(), old));
-  }
-
-  @Override
-  public Optional<LptEntry> removeLptRow(long volumeId, long ino, long blockIndex) {
-    byte[] old = lpt.remove(Keys.lpt(volumeId, ino, blockIndex));
-    return old == null ? Optional.empty() : Optional.of(StoredValues.lpt(blockIndex, old));
-  }
-
-  @Override
-  public List<LptEntry> lptRows(long volumeId, long ino, long fromBlock, int max) {
-    List<LptEntry> rows = new ArrayList<>();
-    for (Map.Entry<byte[], byte[]> e : rowsFrom(volumeId, ino, fromBlock).entrySet()) {
-      if (rows.size() == max) {
+  public List<LptExtent> lptExtents(long volumeId, long ino, long fromBlock, int max) {
+    byte[] from = Keys.lpt(volumeId, ino, fromBlock);
+    Map.Entry<byte[], byte[]> covering = lpt.lowerEntry(from);
+    if (covering != null && isOf(covering.getKey(), volumeId, ino)
+        && extent(covering).endBlock() > fromBlock) {
+      from = covering.getKey();
+    }
+    List<LptExtent> extents = new ArrayList<>();
+    for (Map.Entry<byte[], byte[]> e : lpt.subMap(from, true, Keys.lpt(volumeId, ino,
+        Long.MAX_VALUE), true).entrySet()) {
+      if (extents.size() == max) {
         break;
       }
-      rows.add(StoredValues.lpt(Keys.longAt(e.getKey(), 16), e.getValue()));
+      LptExtent x = extent(e);
+      extents.add(x.firstBlock() < fromBlock ? x.slice(fromBlock, x.endBlock()) : x);
     }
-    return rows;
+    return extents;
   }
 
   @Override
-  public long removeLptRowsFrom(long volumeId, long ino, long fromBlock,
-      Consumer<LptEntry> removedRow) {
-    Map<byte[], byte[]> rows = rowsFrom(volumeId, ino, fromBlock);
-    long removed = 0;
-    for (Map.Entry<byte[], byte[]> e : rows.entrySet()) {
-      removedRow.accept(StoredValues.lpt(Keys.longAt(e.getKey(), 16), e.getValue()));
-      removed++;
+  public long mapExtent(long volumeId, long ino, LptExtent extent,
+      Consumer<LptExtent> replaced) {
+    long before = unmapRange(volumeId, ino, extent.firstBlock(), extent.endBlock(), old -> {
+      if (old.snId() != extent.snId() || old.firstPa() != extent.paOf(old.firstBlock())) {
+        replaced.accept(old);
+      }
+    });
+    LptExtent merged = extent;
+    Map.Entry<byte[], byte[]> left = lpt.lowerEntry(Keys.lpt(volumeId, ino, extent.firstBlock()));
+    if (left != null && isOf(left.getKey(), volumeId, ino) && extent(left).continuedBy(merged)) {
+      merged = extent(left).append(merged);
+      lpt.remove(left.getKey());
     }
-    rows.clear();
-    return removed;
+    byte[] rightKey = Keys.lpt(volumeId, ino, extent.endBlock());
+    byte[] right = lpt.get(rightKey);
+    if (right != null) {
+      LptExtent next = StoredValues.lpt(extent.endBlock(), right);
+      if (merged.continuedBy(next)) {
+        merged = merged.append(next);
+        lpt.remove(rightKey);
+      }
+    }
+    put(volumeId, ino, merged);
+    return before;
+  }
+
+  @Override
+  public long unmapRange(long volumeId, long ino, long fromBlock, long toBlock,
+      Consumer<LptExtent> removed) {
+    long count = 0;
+    // An extent overlapping [fromBlock, toBlock) starts before toBlock; walk down from there.
+    Map.Entry<byte[], byte[]> e = lpt.lowerEntry(Keys.lpt(volumeId, ino, toBlock));
+    while (e != null && isOf(e.getKey(), volumeId, ino)) {
+      LptExtent x = extent(e);
+      if (x.endBlock() <= fromBlock) {
+        break;
+      }
+      lpt.remove(e.getKey());
+      if (x.firstBlock() < fromBlock) {
+        put(volumeId, ino, x.slice(x.firstBlock(), fromBlock));
+      }
+      if (toBlock < x.endBlock()) {
+        put(volumeId, ino, x.slice(toBlock, x.endBlock()));
+      }
+      LptExtent gone = x.slice(fromBlock, toBlock);
+      removed.accept(gone);
+      count += gone.count();
+      if (x.firstBlock() <= fromBlock) {
+        break;
+      }
+      e = lpt.lowerEntry(e.getKey());
+    }
+    return count;
   }
 
   @Override
@@ -193,8 +224,16 @@ final class MapDbVolumeStore implements VolumeStore {
     }
   }
 
-  private Map<byte[], byte[]> rowsFrom(long volumeId, long ino, long fromBlock) {
-    return lpt.subMap(Keys.lpt(volumeId, ino, fromBlock), true,
-        Keys.lpt(volumeId, ino, KEY_LONG_MAX), true);
+  private void put(long volumeId, long ino, LptExtent extent) {
+    lpt.put(Keys.lpt(volumeId, ino, extent.firstBlock()), StoredValues.lpt(extent));
+  }
+
+  private static LptExtent extent(Map.Entry<byte[], byte[]> row) {
+    return StoredValues.lpt(Keys.longAt(row.getKey(), 16), row.getValue());
+  }
+
+  /** True if an LPT key belongs to {@code ino} of {@code volumeId}. */
+  private static boolean isOf(byte[] lptKey, long volumeId, long ino) {
+    return Keys.longAt(lptKey, 0) == volumeId && Keys.longAt(lptKey, 8) == ino;
   }
 }

@@ -25,7 +25,7 @@ public final class MetaStore implements AutoCloseable {
   public static final String FILE_NAME = "ms.db";
 
   /** Bumped on any incompatible change to a map, key or value format. */
-  public static final long FORMAT_VERSION = 1;
+  public static final long FORMAT_VERSION = 2;
 
   static final String FORMAT_VERSION_KEY = "formatVersion";
   static final String NEXT_VOLUME_ID_KEY = "nextVolumeId";

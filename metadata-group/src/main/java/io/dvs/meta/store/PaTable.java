@@ -2,23 +2,25 @@ package io.dvs.meta.store;
 
 import com.google.common.base.Preconditions;
 import com.google.common.base.Verify;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.mapdb.BTreeMap;
 import org.mapdb.DB;
 import org.mapdb.Serializer;
 
 /**
- * Each SN's virtual PA space, tracked compactly as sorted runs of free PAs, and the queue of
- * PAs waiting to be released on their SN. A PA is in exactly one state:
+ * Each SN's virtual PA space, tracked compactly as runs, and the queue of PAs waiting to be
+ * released on their SN. A PA is in exactly one state:
  * <ul>
- *   <li><b>free</b>: inside a run of {@code paFree} (key {@code snId|start}, value end, exclusive);
- *   <li><b>used</b>: handed out in a WDACG, and possibly mapped by an LPT row;
- *   <li><b>releasing</b>: in {@code paRelease}, waiting for its SN to acknowledge RELEASE_BLOCKS;
- *       only then it becomes free again, so an SN never holds data for a PA handed out anew.
+ *   <li><b>free</b>: inside a run of {@code paFree};
+ *   <li><b>used</b>: handed out in a WDACG, and possibly mapped by an LPT extent;
+ *   <li><b>releasing</b>: inside a run of {@code paReleaseRuns}, waiting for its SN to
+ *       acknowledge RELEASE_BLOCKS; only then it becomes free again, so an SN never holds data
+ *       for a PA handed out anew.
  * </ul>
- * Call inside {@link MetaStore#read} or {@link MetaStore#write}.
+ * Both are {@link RunMap}s with prefix {@code snId u32}, so deleting a 1 GiB file queues one
+ * run, not 262,144 rows. Call inside {@link MetaStore#read} or {@link MetaStore#write}.
  */
 public final class PaTable {
   /**
@@ -33,27 +35,24 @@ public final class PaTable {
   /** A run of PAs {@code [start, start + count)}. */
   public record PaRun(long start, int count) {}
 
-  private final BTreeMap<byte[], Long> paFree;
-  private final BTreeMap<byte[], Boolean> paRelease;
+  private final RunMap free;
+  private final RunMap releasing;
 
   PaTable(DB db) {
-    this.paFree = db.treeMap("paFree", Serializer.BYTE_ARRAY, Serializer.LONG).createOrOpen();
-    this.paRelease =
-        db.treeMap("paRelease", Serializer.BYTE_ARRAY, Serializer.BOOLEAN).createOrOpen();
+    this.free = new RunMap(
+        db.treeMap("paFree", Serializer.BYTE_ARRAY, Serializer.LONG).createOrOpen());
+    this.releasing = new RunMap(
+        db.treeMap("paReleaseRuns", Serializer.BYTE_ARRAY, Serializer.LONG).createOrOpen());
   }
 
   /** A new SN: its whole PA space is free. */
   public void addSn(int snId) {
-    Verify.verify(!hasFree(snId) && runs(snId).isEmpty(), "snId %s already has PA space", snId);
-    paFree.put(Keys.snPa(snId, 0), PA_SPACE_BLOCKS);
+    Verify.verify(!hasFree(snId), "snId %s already has PA space", snId);
+    free.add(sn(snId), 0, PA_SPACE_BLOCKS);
   }
 
   public boolean hasFree(int snId) {
-    return !runs(snId).isEmpty();
-  }
-
-  private Map<byte[], Long> runs(int snId) {
-    return paFree.subMap(Keys.snPa(snId, 0), true, Keys.snPa(snId, PA_SPACE_BLOCKS), false);
+    return !free.runs(sn(snId)).isEmpty();
   }
 
   /**
@@ -63,68 +62,72 @@ public final class PaTable {
   public List<PaRun> allocate(int snId, int count, int runsMax) {
     Preconditions.checkArgument(count > 0 && runsMax > 0, "count %s, runsMax %s", count, runsMax);
     List<PaRun> taken = new ArrayList<>();
-    List<Map.Entry<byte[], Long>> touched = new ArrayList<>();
     long remaining = count;
-    for (Map.Entry<byte[], Long> run : runs(snId).entrySet()) {
+    for (Map.Entry<byte[], Long> run : free.runs(sn(snId)).entrySet()) {
       if (remaining == 0 || taken.size() == runsMax) {
         break;
       }
-      long start = Keys.longAt(run.getKey(), 4);
+      long start = RunMap.start(run.getKey());
       long end = run.getValue();
       Verify.verify(start < end && end <= PA_SPACE_BLOCKS, "bad free run [%s, %s)", start, end);
       long take = Math.min(remaining, end - start);
       taken.add(new PaRun(start, (int) take));
-      touched.add(Map.entry(run.getKey(), start + take));
       remaining -= take;
     }
-    for (Map.Entry<byte[], Long> t : touched) {
-      long oldEnd = paFree.remove(t.getKey());
-      long newStart = t.getValue();
-      if (newStart < oldEnd) {
-        paFree.put(Keys.snPa(snId, newStart), oldEnd);
-      }
+    for (PaRun run : taken) {
+      free.remove(sn(snId), run.start(), run.start() + run.count());
     }
     return taken;
   }
 
-  public boolean isFree(int snId, long pa) {
-    Map.Entry<byte[], Long> floor = paFree.floorEntry(Keys.snPa(snId, pa));
-    return floor != null && Keys.intAt(floor.getKey(), 0) == snId && pa < floor.getValue();
+  /** True if any PA of {@code [start, start + count)} is free (was never handed out). */
+  public boolean anyFree(int snId, long start, long count) {
+    return free.overlaps(sn(snId), start, start + count);
   }
 
-  public boolean isReleasing(int snId, long pa) {
-    return paRelease.containsKey(Keys.snPa(snId, pa));
+  /** True if any PA of {@code [start, start + count)} waits for release. */
+  public boolean anyReleasing(int snId, long start, long count) {
+    return releasing.overlaps(sn(snId), start, start + count);
   }
 
-  /** A used PA is no longer referenced: queue it for RELEASE_BLOCKS on its SN. */
-  public void queueRelease(int snId, long pa) {
-    Verify.verify(pa >= 0 && pa < PA_SPACE_BLOCKS, "PA %s of SN %s out of range", pa, snId);
-    Verify.verify(!isFree(snId, pa), "releasing PA %s of SN %s, which is free", pa, snId);
-    paRelease.put(Keys.snPa(snId, pa), Boolean.TRUE);
+  /**
+   * Used PAs {@code [start, start + count)} are no longer referenced: queue them for
+   * RELEASE_BLOCKS on their SN. Queuing a PA twice releases it once.
+   */
+  public void queueRelease(int snId, long start, long count) {
+    Verify.verify(start >= 0 && count > 0 && start + count <= PA_SPACE_BLOCKS,
+        "releasing PAs %s+%s of SN %s: out of range", start, count, snId);
+    Verify.verify(!anyFree(snId, start, count),
+        "releasing PAs %s+%s of SN %s, which are free", start, count, snId);
+    releasing.add(sn(snId), start, start + count);
   }
 
+  /** PAs waiting for release on every SN (walks the runs; for status and tests). */
   public long releasingCount() {
-    return paRelease.sizeLong();
+    long total = 0;
+    for (int snId : releasingSns()) {
+      total += releasing.total(sn(snId));
+    }
+    return total;
   }
 
   /** For each SN with PAs waiting, up to {@code perSnMax} of them, lowest first. */
   public List<ReleaseBatch> releaseBatches(int perSnMax) {
     List<ReleaseBatch> batches = new ArrayList<>();
-    byte[] from = Keys.snPa(0, 0);
-    while (true) {
-      byte[] first = paRelease.ceilingKey(from);
-      if (first == null) {
-        return batches;
+    for (int snId : releasingSns()) {
+      long[] pas = new long[perSnMax];
+      int n = 0;
+      for (Map.Entry<byte[], Long> run : releasing.runs(sn(snId)).entrySet()) {
+        for (long pa = RunMap.start(run.getKey()); pa < run.getValue() && n < perSnMax; pa++) {
+          pas[n++] = pa;
+        }
+        if (n == perSnMax) {
+          break;
+        }
       }
-      int snId = Keys.intAt(first, 0);
-      long[] pas = paRelease.subMap(first, true, Keys.snPa(snId, PA_SPACE_BLOCKS), false)
-          .keySet().stream().limit(perSnMax).mapToLong(k -> Keys.longAt(k, 4)).toArray();
-      batches.add(new ReleaseBatch(snId, pas));
-      if (snId == Integer.MAX_VALUE) {
-        return batches;
-      }
-      from = Keys.snPa(snId + 1, 0);
+      batches.add(new ReleaseBatch(snId, java.util.Arrays.copyOf(pas, n)));
     }
+    return batches;
   }
 
   /** The SN acknowledged releasing {@code pas} (ascending): they are free again. */
@@ -135,45 +138,40 @@ public final class PaTable {
       while (j < pas.length && pas[j] == pas[j - 1] + 1) {
         j++;
       }
-      for (int k = i; k < j; k++) {
-        Verify.verify(paRelease.remove(Keys.snPa(snId, pas[k])) != null,
-            "PA %s of SN %s returned but was not releasing", pas[k], snId);
-      }
-      addFreeRun(snId, pas[i], pas[j - 1] + 1);
+      long start = pas[i];
+      long end = pas[j - 1] + 1;
+      Verify.verify(releasing.remove(sn(snId), start, end) == end - start,
+          "PAs [%s, %s) of SN %s returned but were not all releasing", start, end, snId);
+      Verify.verify(free.add(sn(snId), start, end) == end - start,
+          "PAs [%s, %s) of SN %s freed twice", start, end, snId);
       i = j;
     }
   }
 
-  /** Adds {@code [start, end)} to the free runs, merging with its neighbours. */
-  private void addFreeRun(int snId, long start, long end) {
-    long newStart = start;
-    long newEnd = end;
-    Map.Entry<byte[], Long> floor = paFree.floorEntry(Keys.snPa(snId, start));
-    if (floor != null && Keys.intAt(floor.getKey(), 0) == snId) {
-      Verify.verify(floor.getValue() <= start, "PA %s of SN %s freed twice", start, snId);
-      if (floor.getValue() == start) {
-        newStart = Keys.longAt(floor.getKey(), 4);
-        paFree.remove(floor.getKey());
-      }
-    }
-    Map.Entry<byte[], Long> ceiling = paFree.ceilingEntry(Keys.snPa(snId, start));
-    if (ceiling != null && Keys.intAt(ceiling.getKey(), 0) == snId) {
-      long ceilingStart = Keys.longAt(ceiling.getKey(), 4);
-      Verify.verify(ceilingStart >= end, "PA %s of SN %s freed twice", ceilingStart, snId);
-      if (ceilingStart == end) {
-        newEnd = ceiling.getValue();
-        paFree.remove(ceiling.getKey());
-      }
-    }
-    paFree.put(Keys.snPa(snId, newStart), newEnd);
-  }
-
   /** Free PAs of {@code snId} (walks its runs; for tests and status). */
   public long freeCount(int snId) {
-    long free = 0;
-    for (Map.Entry<byte[], Long> run : runs(snId).entrySet()) {
-      free += run.getValue() - Keys.longAt(run.getKey(), 4);
+    return free.total(sn(snId));
+  }
+
+  /** SNs that have PAs waiting for release, ascending. */
+  private List<Integer> releasingSns() {
+    List<Integer> sns = new ArrayList<>();
+    byte[] from = RunMap.key(sn(0), 0);
+    while (true) {
+      byte[] first = releasing.ceilingKey(from);
+      if (first == null) {
+        return sns;
+      }
+      int snId = Keys.intAt(first, 0);
+      sns.add(snId);
+      if (snId == Integer.MAX_VALUE) {
+        return sns;
+      }
+      from = RunMap.key(sn(snId + 1), 0);
     }
-    return free;
+  }
+
+  private static byte[] sn(int snId) {
+    return ByteBuffer.allocate(4).putInt(snId).array();
   }
 }

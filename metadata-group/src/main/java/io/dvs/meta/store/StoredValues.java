@@ -4,7 +4,7 @@ import io.dvs.protocol.DvsException;
 import io.dvs.protocol.ErrorCode;
 import io.dvs.protocol.WireReader;
 import io.dvs.protocol.message.InodeAttrs;
-import io.dvs.protocol.message.LptEntry;
+import io.dvs.protocol.message.LptExtent;
 import java.nio.ByteBuffer;
 import java.util.function.Function;
 
@@ -17,8 +17,8 @@ public final class StoredValues {
   /** Version byte of every structured value written by this code. */
   public static final int VALUE_VERSION = 1;
 
-  /** LPT value: {@code snId u32 | pa u64}. */
-  public static final int LPT_VALUE_BYTES = 12;
+  /** LPT extent value: {@code snId u32 | firstPa u64 | count u32} (the key has firstBlock). */
+  public static final int LPT_VALUE_BYTES = 16;
 
   private StoredValues() {}
 
@@ -34,16 +34,21 @@ public final class StoredValues {
     return decode("inode", value, r -> InodeAttrs.readFrom(r));
   }
 
-  public static byte[] lpt(int snId, long pa) {
-    return ByteBuffer.allocate(LPT_VALUE_BYTES).putInt(snId).putLong(pa).array();
+  public static byte[] lpt(LptExtent extent) {
+    return ByteBuffer.allocate(LPT_VALUE_BYTES).putInt(extent.snId()).putLong(extent.firstPa())
+        .putInt(extent.count()).array();
   }
 
-  public static LptEntry lpt(long blockIndex, byte[] value) {
+  public static LptExtent lpt(long firstBlock, byte[] value) {
     if (value.length != LPT_VALUE_BYTES) {
       throw corrupt("LPT value", value.length + " bytes (expected: " + LPT_VALUE_BYTES + ")");
     }
     ByteBuffer b = ByteBuffer.wrap(value);
-    return new LptEntry(blockIndex, b.getInt(), b.getLong());
+    try {
+      return new LptExtent(firstBlock, b.getInt(), b.getLong(), b.getInt());
+    } catch (DvsException e) {
+      throw corrupt("LPT value", e.getMessage());
+    }
   }
 
   /** Reads a versioned value: checks the version byte, then the fields, then the end. */

@@ -1,14 +1,14 @@
 package io.dvs.meta.store;
 
 import io.dvs.protocol.message.InodeAttrs;
-import io.dvs.protocol.message.LptEntry;
+import io.dvs.protocol.message.LptExtent;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
 
 /**
- * Every volume's metadata (SSRDS): descriptors, inodes, directory entries and LPT rows. The
+ * Every volume's metadata (SSRDS): descriptors, inodes, directory entries and LPT extents. The
  * volume logic talks only to this interface, so modulo backup (algorithm 6) can later wrap it
  * and copy each change to the backup MS.
  *
@@ -33,10 +33,10 @@ public interface VolumeStore {
   void putVolume(VolumeRecord volume);
 
   /**
-   * Removes the volume with all its inodes, directory entries and LPT rows; {@code removedRow}
-   * sees every LPT row removed, so its PA can be released.
+   * Removes the volume with all its inodes, directory entries and LPT extents; {@code removed}
+   * sees every LPT extent removed, so its PAs can be released.
    */
-  void removeVolume(long volumeId, Consumer<LptEntry> removedRow);
+  void removeVolume(long volumeId, Consumer<LptExtent> removed);
 
   Optional<InodeAttrs> inode(long volumeId, long ino);
 
@@ -55,19 +55,25 @@ public interface VolumeStore {
   /** Entries of {@code parentIno} whose names sort after {@code afterName}, at most {@code max}. */
   List<DirentRow> dirents(long volumeId, long parentIno, byte[] afterName, int max);
 
-  Optional<LptEntry> lptRow(long volumeId, long ino, long blockIndex);
+  /**
+   * The extents of {@code ino} covering blocks at or past {@code fromBlock}, ascending, at most
+   * {@code max}; an extent that starts before {@code fromBlock} comes back cut at it.
+   */
+  List<LptExtent> lptExtents(long volumeId, long ino, long fromBlock, int max);
 
-  /** Creates or replaces a row; returns the row it replaced, if any. */
-  Optional<LptEntry> putLptRow(long volumeId, long ino, LptEntry row);
+  /**
+   * Maps the extent's blocks, replacing whatever mapped them and merging with the neighbouring
+   * extents it continues. {@code replaced} sees each old piece whose PA changes (a replayed
+   * extent changes nothing). Returns how many of the blocks were mapped before.
+   */
+  long mapExtent(long volumeId, long ino, LptExtent extent, Consumer<LptExtent> replaced);
 
-  /** Removes a row; returns it if it existed. */
-  Optional<LptEntry> removeLptRow(long volumeId, long ino, long blockIndex);
-
-  /** Rows of {@code ino} with blockIndex >= {@code fromBlock}, ascending, at most {@code max}. */
-  List<LptEntry> lptRows(long volumeId, long ino, long fromBlock, int max);
-
-  /** Removes every row of {@code ino} at or past {@code fromBlock}; returns how many. */
-  long removeLptRowsFrom(long volumeId, long ino, long fromBlock, Consumer<LptEntry> removedRow);
+  /**
+   * Unmaps blocks {@code [fromBlock, toBlock)} of {@code ino}; {@code removed} sees each piece
+   * that was mapped. Returns how many blocks were.
+   */
+  long unmapRange(long volumeId, long ino, long fromBlock, long toBlock,
+      Consumer<LptExtent> removed);
 
   /** The inode's extended attributes (empty if it has none). */
   io.dvs.protocol.message.Xattrs xattrs(long volumeId, long ino);

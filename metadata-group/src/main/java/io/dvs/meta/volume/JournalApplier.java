@@ -15,7 +15,7 @@ import io.dvs.protocol.message.JournalRecord.PutDirent;
 import io.dvs.protocol.message.JournalRecord.PutInode;
 import io.dvs.protocol.message.JournalRecord.TruncateBlocks;
 import io.dvs.protocol.message.JournalRecord.UnmapBlocks;
-import io.dvs.protocol.message.LptEntry;
+import io.dvs.protocol.message.LptExtent;
 import java.util.List;
 
 /**
@@ -24,7 +24,7 @@ import java.util.List;
  * throws BAD_REQUEST naming it, and the whole group rolls back. Every PA that loses its LPT
  * row is queued for release in the same transaction.
  *
- * <p>Not checked (client bugs the MS cannot see cheaply yet): two LPT rows sharing one PA, and
+ * <p>Not checked (client bugs the MS cannot see cheaply yet): two LPT blocks sharing one PA, and
  * a PA mapped by a client other than the one it was handed to (capabilities, a later issue).
  */
 final class JournalApplier {
@@ -76,13 +76,13 @@ final class JournalApplier {
     } else if (record instanceof DeleteDirent r) {
       volumes.deleteDirent(volumeId, r.parentIno(), Names.checkEntryName(r.name()));
     } else if (record instanceof MapBlocks r) {
-      mapBlocks(r.ino(), r.entries());
+      mapBlocks(r.ino(), r.extents());
     } else if (record instanceof UnmapBlocks r) {
       for (long blockIndex : r.blockIndexes()) {
-        volumes.removeLptRow(volumeId, r.ino(), blockIndex).ifPresent(this::release);
+        volumes.unmapRange(volumeId, r.ino(), blockIndex, blockIndex + 1, this::release);
       }
     } else if (record instanceof TruncateBlocks r) {
-      volumes.removeLptRowsFrom(volumeId, r.ino(), r.fromBlock(), this::release);
+      volumes.unmapRange(volumeId, r.ino(), r.fromBlock(), Long.MAX_VALUE, this::release);
     } else if (record instanceof JournalRecord.PutXattrs r) {
       check(volumes.inode(volumeId, r.ino()).isPresent(), "inode " + r.ino() + " does not exist");
       volumes.putXattrs(volumeId, r.ino(), r.xattrs());
@@ -107,38 +107,33 @@ final class JournalApplier {
     if (volumes.deleteInode(volumeId, ino)) {
       inodes--;
     }
-    volumes.removeLptRowsFrom(volumeId, ino, 0, this::release);
+    volumes.unmapRange(volumeId, ino, 0, Long.MAX_VALUE, this::release);
   }
 
-  private void mapBlocks(long ino, List<LptEntry> entries) {
+  private void mapBlocks(long ino, List<LptExtent> extents) {
     InodeAttrs attrs = volumes.inode(volumeId, ino).orElseThrow(
         () -> DvsException.badRequest("inode " + ino + " does not exist"));
     check(attrs.isRegular(), "inode " + ino + " is not a regular file");
-    for (LptEntry row : entries) {
-      check(row.blockIndex() < volumeBlocks, "block " + row.blockIndex()
-          + " is past the volume's end (" + volumeBlocks + " blocks)");
-      check(snmm.isKnown(row.snId()), "SN " + row.snId() + " is not registered");
-      check(row.pa() < PaTable.PA_SPACE_BLOCKS, "PA " + row.pa() + " is past the PA space");
-      var old = volumes.putLptRow(volumeId, ino, row);
-      boolean same = old.isPresent() && old.get().snId() == row.snId()
-          && old.get().pa() == row.pa();
-      if (!same) {
-        check(!paSpace.isFree(row.snId(), row.pa()),
-            "PA " + row.pa() + " of SN " + row.snId() + " was never handed out in a WDACG");
-        check(!paSpace.isReleasing(row.snId(), row.pa()),
-            "PA " + row.pa() + " of SN " + row.snId() + " was released");
-      }
-      if (old.isEmpty()) {
-        mappedBlocks++;
-      } else if (!same) {
-        paSpace.queueRelease(old.get().snId(), old.get().pa());
-      }
+    for (LptExtent x : extents) {
+      check(x.endBlock() <= volumeBlocks, "blocks " + x.firstBlock() + "+" + x.count()
+          + " reach past the volume's end (" + volumeBlocks + " blocks)");
+      check(snmm.isKnown(x.snId()), "SN " + x.snId() + " is not registered");
+      check(x.firstPa() + x.count() <= PaTable.PA_SPACE_BLOCKS,
+          "PAs " + x.firstPa() + "+" + x.count() + " reach past the PA space");
+      // A mapped PA is used, never free or releasing; a replayed extent passes too.
+      check(!paSpace.anyFree(x.snId(), x.firstPa(), x.count()), "PAs " + x.firstPa() + "+"
+          + x.count() + " of SN " + x.snId() + " were never all handed out in a WDACG");
+      check(!paSpace.anyReleasing(x.snId(), x.firstPa(), x.count()), "PAs " + x.firstPa()
+          + "+" + x.count() + " of SN " + x.snId() + " include released ones");
+      long before = volumes.mapExtent(volumeId, ino, x,
+          old -> paSpace.queueRelease(old.snId(), old.firstPa(), old.count()));
+      mappedBlocks += x.count() - before;
     }
   }
 
-  private void release(LptEntry removed) {
-    mappedBlocks--;
-    paSpace.queueRelease(removed.snId(), removed.pa());
+  private void release(LptExtent removed) {
+    mappedBlocks -= removed.count();
+    paSpace.queueRelease(removed.snId(), removed.firstPa(), removed.count());
   }
 
   private void requireDirectory(long ino) {

@@ -5,7 +5,7 @@ import io.dvs.meta.store.LeasedPaTable.LeasedRun;
 import io.dvs.meta.store.MetaStore;
 import io.dvs.meta.store.PaTable;
 import io.dvs.protocol.message.JournalRecord;
-import io.dvs.protocol.message.LptEntry;
+import io.dvs.protocol.message.LptExtent;
 import io.dvs.protocol.message.Wdacg;
 import java.util.List;
 
@@ -40,30 +40,14 @@ final class LeaseReclaimer {
     }
   }
 
-  /** The group's MAP_BLOCKS rows took their PAs out of the lease (consecutive PAs as runs). */
+  /** The group's MAP_BLOCKS extents took their PAs out of the lease. */
   void mapped(long volumeId, List<JournalRecord> records) {
     LeasedPaTable table = store.leasedPas();
     for (JournalRecord record : records) {
-      if (!(record instanceof JournalRecord.MapBlocks map)) {
-        continue;
-      }
-      int runSn = -1;
-      long runStart = 0;
-      long runEnd = 0;
-      for (LptEntry row : map.entries()) {
-        if (row.snId() == runSn && row.pa() == runEnd) {
-          runEnd++;
-          continue;
+      if (record instanceof JournalRecord.MapBlocks map) {
+        for (LptExtent x : map.extents()) {
+          table.removeRange(volumeId, x.snId(), x.firstPa(), x.firstPa() + x.count());
         }
-        if (runSn >= 0) {
-          table.removeRange(volumeId, runSn, runStart, runEnd);
-        }
-        runSn = row.snId();
-        runStart = row.pa();
-        runEnd = row.pa() + 1;
-      }
-      if (runSn >= 0) {
-        table.removeRange(volumeId, runSn, runStart, runEnd);
       }
     }
   }
@@ -73,9 +57,7 @@ final class LeaseReclaimer {
     PaTable paSpace = store.paSpace();
     long released = 0;
     for (LeasedRun run : store.leasedPas().takeAll(volumeId)) {
-      for (long pa = run.start(); pa < run.end(); pa++) {
-        paSpace.queueRelease(run.snId(), pa);
-      }
+      paSpace.queueRelease(run.snId(), run.start(), run.count());
       released += run.count();
     }
     return released;

@@ -18,7 +18,7 @@ import io.dvs.protocol.message.MetadataOps.GetInode;
 import io.dvs.protocol.message.MetadataOps.GetLpt;
 import io.dvs.protocol.message.MetadataOps.ListDir;
 import io.dvs.protocol.message.MetadataOps.LptPage;
-import io.dvs.protocol.message.LptEntry;
+import io.dvs.protocol.message.LptExtent;
 import io.dvs.protocol.message.VolumeOps;
 import io.dvs.protocol.message.VolumeOps.LeaseRef;
 import io.dvs.protocol.message.VolumeOps.Mounted;
@@ -114,7 +114,7 @@ public final class VolumeService {
         throw leaseHeld(volume);
       }
       volumes.removeVolume(volume.volumeId(),
-          row -> store.paSpace().queueRelease(row.snId(), row.pa()));
+          x -> store.paSpace().queueRelease(x.snId(), x.firstPa(), x.count()));
       reclaimer.endLease(volume.volumeId());
       leases.forget(volume.volumeId());
       LOG.info("deleted volume '" + name + "' (id " + volume.volumeId() + ")");
@@ -223,7 +223,7 @@ public final class VolumeService {
     return store.read(() -> {
       leased(request.volumeId(), request.epoch());
       inode(request.volumeId(), request.ino());
-      List<LptEntry> rows = volumes.lptRows(request.volumeId(), request.ino(),
+      List<LptExtent> rows = volumes.lptExtents(request.volumeId(), request.ino(),
           request.fromBlock(), request.maxEntries() + 1);
       boolean more = rows.size() > request.maxEntries();
       return new LptPage(more ? rows.subList(0, request.maxEntries()) : rows, more);
@@ -233,7 +233,7 @@ public final class VolumeService {
   public Wdacg allocWdacg(Wdacg.Alloc request) {
     return store.write(() -> {
       leased(request.volumeId(), request.epoch());
-      Wdacg wdacg = allocator.allocate(request.count());
+      Wdacg wdacg = allocator.allocate(request.count(), request.snId());
       reclaimer.leased(request.volumeId(), wdacg);
       return wdacg;
     });

@@ -43,8 +43,8 @@ class KeysOrderTest {
           store.volumes().putDirent(3, 2, name.getBytes(StandardCharsets.UTF_8), 7);
         }
         for (long b : blocks) {
-          store.volumes().putLptRow(3, 4, new io.dvs.protocol.message.LptEntry(b, 1, b));
-          store.volumes().putLptRow(3, 5, new io.dvs.protocol.message.LptEntry(b, 1, b));
+          store.volumes().mapExtent(3, 4, new io.dvs.protocol.message.LptExtent(b, 1, 2 * b), x -> { });
+          store.volumes().mapExtent(3, 5, new io.dvs.protocol.message.LptExtent(b, 1, 2 * b), x -> { });
         }
         return null;
       });
@@ -53,8 +53,8 @@ class KeysOrderTest {
       names.sort(Comparator.comparing(n -> n.getBytes(StandardCharsets.UTF_8),
           Arrays::compareUnsigned));
       assertEquals(names, scanned);
-      List<Long> rows = store.read(() -> store.volumes().lptRows(3, 4, 0, 100)).stream()
-          .map(io.dvs.protocol.message.LptEntry::blockIndex).toList();
+      List<Long> rows = store.read(() -> store.volumes().lptExtents(3, 4, 0, 100)).stream()
+          .map(io.dvs.protocol.message.LptExtent::firstBlock).toList();
       assertEquals(blocks.stream().sorted().toList(), rows);
     }
   }

@@ -60,7 +60,7 @@ class PaTablePropertiesTest {
           long p = list.get(-op % list.size());
           used.remove(p);
           releasing.add(p);
-          pa.queueRelease(snId, p);
+          pa.queueRelease(snId, p, 1);
         } else if (op == 0 && !releasing.isEmpty()) {
           long[] batch = pa.releaseBatches(1 << 16).stream().filter(b -> b.snId() == snId)
               .findFirst().orElseThrow().pas();
@@ -70,8 +70,8 @@ class PaTablePropertiesTest {
           releasing.clear();
         }
         for (long p : releasing) {
-          assertFalse(pa.isFree(snId, p));
-          assertTrue(pa.isReleasing(snId, p));
+          assertFalse(pa.anyFree(snId, p, 1));
+          assertTrue(pa.anyReleasing(snId, p, 1));
         }
         assertEquals(PaTable.PA_SPACE_BLOCKS - used.size() - releasing.size(),
             pa.freeCount(snId));

@@ -16,7 +16,7 @@ import java.util.List;
  * <p>Each record is {@code u8 type | fields}; types are explicit codes, never ordinals.
  */
 public sealed interface JournalRecord {
-  /** Entries in one MAP_BLOCKS or UNMAP_BLOCKS record. */
+  /** Extents in one MAP_BLOCKS record, block indexes in one UNMAP_BLOCKS record. */
   int BLOCKS_PER_RECORD_MAX = 65_536;
 
   int type();
@@ -68,17 +68,16 @@ public sealed interface JournalRecord {
   }
 
   /**
-   * Type 5: LPT rows for inode {@code ino}. A row replacing an existing one with a different PA
-   * releases the old PA.
+   * Type 5: LPT extents for inode {@code ino}. A block whose PA changes releases its old PA.
    */
-  record MapBlocks(long ino, List<LptEntry> entries) implements JournalRecord {
+  record MapBlocks(long ino, List<LptExtent> extents) implements JournalRecord {
     public int type() {
       return 5;
     }
 
     public void writeFields(WireWriter w) {
-      w.i64(ino).i32(entries.size());
-      entries.forEach(e -> e.writeTo(w));
+      w.i64(ino).i32(extents.size());
+      extents.forEach(e -> e.writeTo(w));
     }
   }
 
@@ -141,12 +140,12 @@ public sealed interface JournalRecord {
         return new DeleteDirent(r.nonNegative("parentIno"), r.string("name", NAME_BYTES_MAX));
       case 5: {
         long ino = r.nonNegative("ino");
-        int count = r.count("entries", BLOCKS_PER_RECORD_MAX);
-        List<LptEntry> entries = new ArrayList<>(count);
+        int count = r.count("extents", BLOCKS_PER_RECORD_MAX);
+        List<LptExtent> extents = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-          entries.add(LptEntry.readFrom(r));
+          extents.add(LptExtent.readFrom(r));
         }
-        return new MapBlocks(ino, entries);
+        return new MapBlocks(ino, extents);
       }
       case 6: {
         long ino = r.nonNegative("ino");

@@ -81,7 +81,8 @@ public final class MetadataOps {
 
   /**
    * GET_LPT: {@code u64 volumeId | u64 epoch | u64 ino | u64 fromBlock | u32 maxEntries}: the
-   * file's LPT entries with block index >= fromBlock, in index order. Response: LptPage.
+   * file's LPT extents covering blocks >= fromBlock (an extent starting before it is cut at
+   * it), at most maxEntries, in block order. Response: LptPage.
    */
   public record GetLpt(long volumeId, long epoch, long ino, long fromBlock, int maxEntries) {
     public byte[] encode() {
@@ -99,23 +100,26 @@ public final class MetadataOps {
     }
   }
 
-  /** GET_LPT response: {@code u32 count | count x LptEntry | bool more}. */
-  public record LptPage(List<LptEntry> entries, boolean more) {
+  /**
+   * GET_LPT response: {@code u32 count | count x LptExtent | bool more}, ascending; the first
+   * extent starts at the requested block or later.
+   */
+  public record LptPage(List<LptExtent> extents, boolean more) {
     public byte[] encode() {
-      WireWriter w = new WireWriter(8 + entries.size() * LptEntry.ENCODED_BYTES);
-      w.i32(entries.size());
-      entries.forEach(e -> e.writeTo(w));
+      WireWriter w = new WireWriter(8 + extents.size() * LptExtent.ENCODED_BYTES);
+      w.i32(extents.size());
+      extents.forEach(e -> e.writeTo(w));
       return w.bool(more).toByteArray();
     }
 
     public static LptPage decode(byte[] body) {
       WireReader r = new WireReader(body);
-      int count = r.count("entries", PAGE_ENTRIES_MAX);
-      List<LptEntry> entries = new ArrayList<>(count);
+      int count = r.count("extents", PAGE_ENTRIES_MAX);
+      List<LptExtent> extents = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
-        entries.add(LptEntry.readFrom(r));
+        extents.add(LptExtent.readFrom(r));
       }
-      LptPage page = new LptPage(entries, r.bool("more"));
+      LptPage page = new LptPage(extents, r.bool("more"));
       r.expectEnd("GET_LPT response");
       return page;
     }

@@ -58,19 +58,33 @@ public record Wdacg(int snId, long[] paStarts, int[] counts) {
     return new Wdacg(snId, starts, counts);
   }
 
-  /** ALLOC_WDACG request: {@code u64 volumeId | u64 epoch | u32 count}. Response: Wdacg. */
-  public record Alloc(long volumeId, long epoch, int count) {
+  /**
+   * ALLOC_WDACG request: {@code u64 volumeId | u64 epoch | u32 count | i32 snId}. With
+   * {@code snId} {@link #ANY_SN} the MS picks the up SN with the lowest UR (paper 1, 3.4); with
+   * an SN's id it takes the PAs there or fails (NODE_DOWN, NO_SPACE), for a client that places
+   * blocks by content. Response: Wdacg.
+   */
+  public record Alloc(long volumeId, long epoch, int count, int snId) {
+    public static final int ANY_SN = -1;
+
+    public Alloc(long volumeId, long epoch, int count) {
+      this(volumeId, epoch, count, ANY_SN);
+    }
+
     public byte[] encode() {
-      return new WireWriter(20).i64(volumeId).i64(epoch).i32(count).toByteArray();
+      return new WireWriter(24).i64(volumeId).i64(epoch).i32(count).i32(snId).toByteArray();
     }
 
     public static Alloc decode(byte[] body) {
       WireReader r = new WireReader(body);
       Alloc m = new Alloc(r.nonNegative("volumeId"), r.nonNegative("epoch"),
-          r.count("count", WDACG_BLOCKS_MAX));
+          r.count("count", WDACG_BLOCKS_MAX), r.i32("snId"));
       r.expectEnd("ALLOC_WDACG");
       if (m.count == 0) {
         throw DvsException.badRequest("ALLOC_WDACG count: 0 (expected: >= 1)");
+      }
+      if (m.snId < ANY_SN) {
+        throw DvsException.badRequest("ALLOC_WDACG snId: " + m.snId + " (expected: >= -1)");
       }
       return m;
     }

@@ -63,7 +63,7 @@ class MessageCodecTest {
       new JournalRecord.DeleteInode(44),
       new JournalRecord.PutDirent(InodeAttrs.ROOT_INO, "a file.txt", 42),
       new JournalRecord.DeleteDirent(InodeAttrs.ROOT_INO, "x".repeat(255)),
-      new JournalRecord.MapBlocks(42, List.of(new LptEntry(0, 1, 100), new LptEntry(7, 2, 0))),
+      new JournalRecord.MapBlocks(42, List.of(new LptExtent(0, 1, 100), new LptExtent(7, 2, 0))),
       new JournalRecord.MapBlocks(42, List.of()),
       new JournalRecord.UnmapBlocks(42, new long[] {3, 4, Long.MAX_VALUE}),
       new JournalRecord.TruncateBlocks(42, 8)));
@@ -91,7 +91,7 @@ class MessageCodecTest {
         new Sample("DirPage", new DirPage(List.of(new DirEntry("f", FILE),
             new DirEntry("l", LINK)), true).encode(), DirPage::decode),
         new Sample("GET_LPT", new GetLpt(5, 9, 42, 1000, 4096).encode(), GetLpt::decode),
-        new Sample("LptPage", new LptPage(List.of(new LptEntry(1, 2, 3)), false).encode(),
+        new Sample("LptPage", new LptPage(List.of(new LptExtent(1, 2, 3)), false).encode(),
             LptPage::decode),
         new Sample("REGISTER_NODE", new RegisterNode("uuid-1", "sn1.local", 7001, STATS)
             .encode(), RegisterNode::decode),
@@ -179,6 +179,8 @@ class MessageCodecTest {
     assertEquals(ProtocolLimits.WDACG_BLOCKS_MAX, Wdacg.decode(full.encode()).blockCount());
     Wdacg.Alloc alloc = new Wdacg.Alloc(5, 9, ProtocolLimits.WDACG_BLOCKS_MAX);
     assertEquals(alloc, Wdacg.Alloc.decode(alloc.encode()));
+    Wdacg.Alloc onSn = new Wdacg.Alloc(5, 9, 64, 3);
+    assertEquals(onSn, Wdacg.Alloc.decode(onSn.encode()));
   }
 
   @Test
@@ -226,10 +228,10 @@ class MessageCodecTest {
         DirPage.decode(new DirPage(List.of(), false).encode()));
     GetLpt getLpt = new GetLpt(5, 9, 42, 1000, 1);
     assertEquals(getLpt, GetLpt.decode(getLpt.encode()));
-    LptPage lpt = new LptPage(List.of(new LptEntry(0, 0, 0),
-        new LptEntry(Long.MAX_VALUE, Integer.MAX_VALUE, Long.MAX_VALUE)), true);
+    LptPage lpt = new LptPage(List.of(new LptExtent(0, 0, 0),
+        new LptExtent(Long.MAX_VALUE - 7, Integer.MAX_VALUE, Long.MAX_VALUE - 7, 7)), true);
     assertEquals(lpt, LptPage.decode(lpt.encode()));
-    assertEquals(4 + 2 * LptEntry.ENCODED_BYTES + 1, lpt.encode().length);
+    assertEquals(4 + 2 * LptExtent.ENCODED_BYTES + 1, lpt.encode().length);
   }
 
   @Test
@@ -287,6 +289,15 @@ class MessageCodecTest {
   // ---- limits: refused before allocation -----------------------------------------------------
 
   @Test
+  void lptExtentsThatAreEmptyOrOverflowAreRefused() {
+    byte[] empty = body().i64(0).i32(1).i64(0).i32(0).toByteArray();
+    assertBadRequest(() -> LptExtent.readFrom(new io.dvs.protocol.WireReader(empty)), "count >= 1");
+    byte[] overflow = body().i64(Long.MAX_VALUE).i32(1).i64(0).i32(2).toByteArray();
+    assertBadRequest(() -> LptExtent.readFrom(new io.dvs.protocol.WireReader(overflow)),
+        "overflow");
+  }
+
+  @Test
   void hugeCountsAreRefusedBeforeAllocating() {
     // Were these counts allocated, the JVM would fail with OutOfMemoryError, not BAD_REQUEST.
     byte[] maxCount = body().i32(Integer.MAX_VALUE).toByteArray();
@@ -303,7 +314,7 @@ class MessageCodecTest {
     assertBadRequest(() -> JournalGroup.decode(
         body().i64(1).i64(1).i64(1).i32(Integer.MAX_VALUE).toByteArray()), "records");
     assertBadRequest(() -> JournalGroup.decode(body().i64(1).i64(1).i64(1).i32(1)
-        .u8(5).i64(1).i32(Integer.MAX_VALUE).toByteArray()), "entries");
+        .u8(5).i64(1).i32(Integer.MAX_VALUE).toByteArray()), "extents");
     assertBadRequest(() -> JournalGroup.decode(body().i64(1).i64(1).i64(1).i32(1)
         .u8(6).i64(1).i32(Integer.MAX_VALUE).toByteArray()), "blockIndexes");
     // A negative count read as u32 is just as huge.
@@ -318,7 +329,7 @@ class MessageCodecTest {
         body().i32(BlockOps.RELEASE_PAS_MAX + 1).toByteArray()));
     assertBadRequest(() -> Wdacg.decode(body().i32(1).i32(Wdacg.RUNS_MAX + 1).toByteArray()));
     assertBadRequest(() -> Wdacg.Alloc.decode(body().i64(1).i64(1)
-        .i32(ProtocolLimits.WDACG_BLOCKS_MAX + 1).toByteArray()));
+        .i32(ProtocolLimits.WDACG_BLOCKS_MAX + 1).i32(-1).toByteArray()));
     assertBadRequest(() -> JournalGroup.decode(body().i64(1).i64(1).i64(1)
         .i32(ProtocolLimits.JOURNAL_RECORDS_MAX + 1).toByteArray()));
     assertBadRequest(() -> DirPage.decode(
@@ -334,8 +345,10 @@ class MessageCodecTest {
     byte[] zero = body().i32(0).toByteArray();
     assertBadRequest(() -> ReadBlocks.decode(zero), "READ_BLOCKS count: 0");
     assertBadRequest(() -> WriteBlocks.decode(zero), "WRITE_BLOCKS count: 0");
-    assertBadRequest(() -> Wdacg.Alloc.decode(body().i64(1).i64(1).i32(0).toByteArray()),
+    assertBadRequest(() -> Wdacg.Alloc.decode(body().i64(1).i64(1).i32(0).i32(-1).toByteArray()),
         "ALLOC_WDACG count: 0");
+    assertBadRequest(() -> Wdacg.Alloc.decode(body().i64(1).i64(1).i32(1).i32(-2).toByteArray()),
+        "snId: -2");
   }
 
   @Test
@@ -346,7 +359,7 @@ class MessageCodecTest {
     assertBadRequest(() -> Wdacg.decode(body), "WDACG blocks: " + (2 * half + 1),
         "<= " + ProtocolLimits.WDACG_BLOCKS_MAX);
     assertBadRequest(() -> Wdacg.decode(body().i32(1).i32(1).i64(0)
-        .i32(ProtocolLimits.WDACG_BLOCKS_MAX + 1).toByteArray()));
+        .i32(ProtocolLimits.WDACG_BLOCKS_MAX + 1).i32(-1).toByteArray()));
   }
 
   @Test

@@ -101,8 +101,9 @@ class MessageProperties {
     Arbitrary<String> name = Arbitraries.strings().ofMinLength(1).ofMaxLength(60)
         .filter(s -> s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
             <= ProtocolLimits.NAME_BYTES_MAX);
-    Arbitrary<LptEntry> entry = Combinators.combine(ino, Arbitraries.integers().greaterOrEqual(0),
-        ino).as(LptEntry::new);
+    Arbitrary<Long> below = Arbitraries.longs().between(0, Long.MAX_VALUE - Integer.MAX_VALUE);
+    Arbitrary<LptExtent> entry = Combinators.combine(below, Arbitraries.integers().greaterOrEqual(0),
+        below, Arbitraries.integers().greaterOrEqual(1)).as(LptExtent::new);
     Arbitrary<long[]> indexes = ino.list().ofMaxSize(30)
         .map(l -> l.stream().mapToLong(Long::longValue).toArray());
     return Arbitraries.oneOf(
