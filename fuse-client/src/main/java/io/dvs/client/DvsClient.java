@@ -1,7 +1,7 @@
 package io.dvs.client;
 
+import io.dvs.client.data.BlockPlacement;
 import io.dvs.client.data.FileData;
-import io.dvs.client.data.WdacgPool;
 import io.dvs.client.fs.DvsFilesystem;
 import io.dvs.client.meta.MetadataJournal;
 import io.dvs.client.meta.Namespace;
@@ -12,9 +12,12 @@ import io.dvs.protocol.DvsException;
 import io.dvs.protocol.ErrorCode;
 import io.dvs.protocol.message.InodeAttrs;
 import io.dvs.protocol.message.MetadataOps;
+import io.dvs.protocol.message.NodeOps;
 import io.dvs.protocol.message.VolumeOps;
+import io.dvs.protocol.message.Wdacg;
 import java.net.InetSocketAddress;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +38,8 @@ public final class DvsClient implements AutoCloseable {
 
   /** The async group update's deadline: without fsync, at most ~1 s of work is at risk. */
   public static final long SHIP_INTERVAL_MS = 1_000;
+  /** How often the SNs that take new blocks are looked up again (joins, downs, full ones). */
+  static final long PLACEMENT_REFRESH_MS = 5_000;
 
   /**
    * How long a WDACG request waits out an MS restart. NODE_DOWN is retried too: right after an
@@ -88,14 +93,29 @@ public final class DvsClient implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    WdacgPool pool = new WdacgPool(count -> wdacgs.call("WDACG request",
-        () -> meta.allocWdacg(volumeId, epoch, count)), background, System::currentTimeMillis);
-    this.data = new FileData(storage, pool, journal, namespace,
+    Retry onSn = Retry.transientErrors().withTotalWaitMs(WDACG_WAIT_MS_MAX);
+    BlockPlacement placement = new BlockPlacement(new BlockPlacement.Cluster() {
+      @Override
+      public List<NodeOps.NodeInfo> nodes() {
+        return meta.listNodes();
+      }
+
+      @Override
+      public Wdacg allocate(int snId, int count) {
+        // Any SN: wait out a cluster with none up. One SN: refuse fast, placement goes on.
+        return (snId == Wdacg.Alloc.ANY_SN ? wdacgs : onSn).call("WDACG request",
+            () -> meta.allocWdacg(volumeId, epoch, count, snId));
+      }
+    }, background, System::currentTimeMillis);
+    placement.refresh();
+    this.data = new FileData(storage, placement, journal, namespace,
         (ino, from, max) -> loads.call("load block map of inode " + ino,
             () -> meta.getLpt(volumeId, epoch, ino, from, max)), nowNs,
         mounted.volume().sizeBytes());
     background.scheduleWithFixedDelay(this::shipQuietly, SHIP_INTERVAL_MS, SHIP_INTERVAL_MS,
         TimeUnit.MILLISECONDS);
+    background.scheduleWithFixedDelay(placement::refresh, PLACEMENT_REFRESH_MS,
+        PLACEMENT_REFRESH_MS, TimeUnit.MILLISECONDS);
     long renewMs = Math.max(100, mounted.leaseTimeoutMs() / 3);
     background.scheduleWithFixedDelay(this::renewQuietly, renewMs, renewMs,
         TimeUnit.MILLISECONDS);

@@ -60,7 +60,7 @@ class ReclaimIT {
       MetaClient meta = new MetaClient(ms.address());
       StorageClients storage = new StorageClients(meta);
       VolumeOps.Mounted m = meta.mount("vol", "doomed", false);
-      Wdacg w = meta.allocWdacg(m.volume().volumeId(), m.epoch(), blocks);
+      Wdacg w = meta.allocWdacg(m.volume().volumeId(), m.epoch(), blocks, Wdacg.Alloc.ANY_SN);
       assertEquals(1, w.paStarts().length);
       long[] pas = new long[blocks];
       for (int i = 0; i < blocks; i++) {

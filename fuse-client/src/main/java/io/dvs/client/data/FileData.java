@@ -23,7 +23,7 @@ import java.util.function.LongSupplier;
  * File data over the block store (DESIGN.md, "Data path"). A file is 4 KiB logical blocks,
  * each a hole or an LPT row (SN, PA). Writes: partial blocks are read-modified-written; an
  * all-zero block becomes a hole; a mapped block is overwritten in place (same SN and PA, no
- * metadata change); an unmapped one takes the next PA of the WDACG pool, and its new LPT row is
+ * metadata change); an unmapped one takes a PA on the SN its content maps to, and its new LPT row is
  * queued in the journal once the SN has acknowledged the data. Reads go straight to the SNs,
  * one batched request per SN, through a bounded block cache.
  *
@@ -39,7 +39,7 @@ public final class FileData {
   private static final byte[] ZERO_BLOCK = new byte[BLOCK_SIZE_BYTES];
 
   private final BlockIo io;
-  private final WdacgPool pool;
+  private final BlockPlacement placement;
   private final MetadataJournal journal;
   private final Namespace namespace;
   private final LptSource lptSource;
@@ -48,10 +48,10 @@ public final class FileData {
   /** Blocks mapped minus blocks unmapped by this mount; statfs adds it to the MS's count. */
   private final AtomicLong mappedDelta = new AtomicLong();
 
-  public FileData(StorageClients storage, WdacgPool pool, MetadataJournal journal,
+  public FileData(StorageClients storage, BlockPlacement placement, MetadataJournal journal,
       Namespace namespace, LptSource lptSource, LongSupplier nowNs, long volumeSizeBytes) {
     this.io = new BlockIo(storage, new BlockCache(BlockCache.CACHE_BYTES_MAX));
-    this.pool = pool;
+    this.placement = placement;
     this.journal = journal;
     this.namespace = namespace;
     this.lptSource = lptSource;
@@ -342,15 +342,16 @@ public final class FileData {
         fresh.add(i);
       }
     }
-    List<BlockAddress> newAddresses = pool.take(fresh.size());
+    BlockAddress[] newAddresses =
+        placement.take(blocks, fresh.stream().mapToInt(Integer::intValue).toArray());
     for (int j = 0; j < fresh.size(); j++) {
-      targets[fresh.get(j)] = newAddresses.get(j);
+      targets[fresh.get(j)] = newAddresses[j];
     }
     io.write(blocks, targets);
     List<LptExtent> rows = new ArrayList<>();
     for (int j = 0; j < fresh.size(); j++) {
       long block = first + fresh.get(j);
-      BlockAddress a = newAddresses.get(j);
+      BlockAddress a = newAddresses[j];
       f.lpt.put(block, a);
       LptExtent row = new LptExtent(block, a.snId(), a.pa());
       int last = rows.size() - 1;

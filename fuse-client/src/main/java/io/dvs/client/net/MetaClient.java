@@ -85,9 +85,10 @@ public final class MetaClient implements AutoCloseable {
         rpc.call(Opcode.GET_XATTRS, new MetadataOps.GetInode(volumeId, epoch, ino).encode()));
   }
 
-  public Wdacg allocWdacg(long volumeId, long epoch, int count) {
+  /** A WDACG on SN {@code snId}, or on the SN the MS picks for {@link Wdacg.Alloc#ANY_SN}. */
+  public Wdacg allocWdacg(long volumeId, long epoch, int count, int snId) {
     return Wdacg.decode(
-        rpc.call(Opcode.ALLOC_WDACG, new Wdacg.Alloc(volumeId, epoch, count).encode()));
+        rpc.call(Opcode.ALLOC_WDACG, new Wdacg.Alloc(volumeId, epoch, count, snId).encode()));
   }
 
   public void applyJournal(JournalGroup group) {
