@@ -118,9 +118,13 @@ public final class StorageNode implements AutoCloseable {
   private static long addDevice(DataDirectory dir, DedupEngine engine, String plugin,
       String path, long capacityBlocks) {
     try {
-      long capacity = dir.addDevice(plugin, path, capacityBlocks);
-      engine.grow(capacity);
-      return capacity;
+      // One add at a time, device then free-space map: two concurrent adds could grow the
+      // engine out of order and refuse a device that was in fact added.
+      synchronized (dir) {
+        long capacity = dir.addDevice(plugin, path, capacityBlocks);
+        engine.grow(capacity);
+        return capacity;
+      }
     } catch (IllegalArgumentException e) {
       throw DvsException.badRequest("add device: " + e.getMessage());
     } catch (java.io.IOException e) {
