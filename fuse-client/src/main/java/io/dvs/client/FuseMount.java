@@ -30,17 +30,25 @@ public final class FuseMount {
    * it to .fuse_hiddenN, which shows in readdir and makes rmdir of its directory fail);
    * I/O continues by handle (see DvsFilesystem's nullpath_ok).
    *
-   * <p>kernel_cache: the page cache survives close/open. Safe because this mount holds the
-   * volume's only read-write lease: every change comes through this kernel, which keeps its
-   * cache coherent (writes, truncate, fallocate invalidate it).
+   * <p>auto_cache: the page cache survives close/open while the file's mtime and size stay the
+   * same (libfuse compares them at each open). Safe because this mount holds the volume's only
+   * read-write lease: every change comes through this kernel. Not kernel_cache, which keeps
+   * pages unconditionally: libfuse2 gives each hard-link name its own kernel inode and page
+   * cache, so a read through one name after a write through another returned the old bytes.
    *
    * <p>attr_timeout=0: libfuse2's high-level API gives each name its own kernel inode, so
    * cached attributes of one hard link would miss a change made through another (nlink,
    * ctime, mode). A getattr is an in-memory answer here, so correctness costs little.
+   *
+   * <p>entry_timeout=60, negative_timeout=60: names (and their absence) may be cached far longer
+   * than libfuse's 1 s, for the same reason as auto_cache: every create, unlink and rename of
+   * this volume passes through this kernel, which updates its dentries itself. A stat sweep over
+   * a large tree then costs one request per file, not a LOOKUP and a GETATTR once a second.
    */
   static final String BASE_OPTIONS =
       "big_writes,max_write=131072,max_read=131072,fsname=dvs,subtype=dvs,use_ino,"
-          + "default_permissions,hard_remove,kernel_cache,attr_timeout=0";
+          + "default_permissions,hard_remove,auto_cache,attr_timeout=0,entry_timeout=60,"
+          + "negative_timeout=60";
 
   private final DvsFilesystem fs;
   private final Path mountPoint;

@@ -90,6 +90,11 @@ class PosixIT {
       assertEquals(sh(mnt, "stat -c %i a"), sh(mnt, "stat -c %i c"));
       sh(mnt, "rm b");
       assertEquals("2 2", sh(mnt, "echo $(stat -c %h a c)"));
+      // Data written through one name reads back through the other, even with both names'
+      // pages cached (libfuse2 gives each name its own kernel inode and page cache).
+      assertEquals("hello hello", sh(mnt, "echo $(cat a) $(cat c)"));
+      sh(mnt, "echo -n HELLO > a");
+      assertEquals("HELLO HELLO", sh(mnt, "echo $(cat a) $(cat c)"));
 
       // Symlinks, FIFOs, sockets' cousins: device nodes.
       sh(mnt, "ln -s a/../target sym && mkfifo fifo && mknod null c 1 3 && mknod blk b 7 200");
