@@ -9,7 +9,6 @@ import io.dvs.client.net.Futures;
 import io.dvs.client.net.StorageClients;
 import io.dvs.protocol.message.BlockOps;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,8 +33,15 @@ final class BlockIo {
   private final StorageClients storage;
   private final BlockCache cache;
 
-  /** A block sent but not yet acknowledged, and the acknowledgement to wait for. */
-  private record InFlight(byte[] data, CompletableFuture<Void> acked) {}
+  /**
+   * Reads of at most this many blocks go into the {@link BlockCache}: small reads are the random
+   * hot blocks it is for. A large read is a sequential stream that the kernel's page cache keeps;
+   * caching it here only cost copies and pushed the hot blocks out.
+   */
+  static final int CACHED_READ_BLOCKS_MAX = 4;
+
+  /** A block sent but not yet acknowledged (at {@code offset} of its request's data). */
+  private record InFlight(byte[] data, int offset, CompletableFuture<Void> acked) {}
 
   /** By address; an entry leaves when its write is acknowledged or fails. */
   private final Map<BlockAddress, InFlight> inFlight = new ConcurrentHashMap<>();
@@ -59,14 +65,18 @@ final class BlockIo {
         continue;
       }
       InFlight pending = inFlight.get(a);
-      byte[] cached = pending != null ? pending.data() : cache.get(a);
-      if (cached != null) {
+      byte[] cached = pending != null ? null : cache.get(a);
+      if (pending != null) {
+        System.arraycopy(pending.data(), pending.offset(), out, i * BLOCK_SIZE_BYTES,
+            BLOCK_SIZE_BYTES);
+      } else if (cached != null) {
         System.arraycopy(cached, 0, out, i * BLOCK_SIZE_BYTES, BLOCK_SIZE_BYTES);
       } else {
         bySn.computeIfAbsent(a.snId(), k -> new ArrayList<>()).add(new long[] {a.pa(), i});
       }
     }
     List<CompletableFuture<Void>> reads = new ArrayList<>();
+    boolean keep = count <= CACHED_READ_BLOCKS_MAX;
     for (Map.Entry<Integer, List<long[]>> sn : bySn.entrySet()) {
       int snId = sn.getKey();
       List<long[]> rows = sn.getValue();
@@ -78,7 +88,9 @@ final class BlockIo {
           for (int j = 0; j < batch.size(); j++) {
             System.arraycopy(data, j * BLOCK_SIZE_BYTES, out,
                 (int) batch.get(j)[1] * BLOCK_SIZE_BYTES, BLOCK_SIZE_BYTES);
-            cache.put(new BlockAddress(snId, pas[j]), data, j * BLOCK_SIZE_BYTES);
+            if (keep) {
+              cache.put(new BlockAddress(snId, pas[j]), data, j * BLOCK_SIZE_BYTES);
+            }
           }
         }));
       }
@@ -123,10 +135,10 @@ final class BlockIo {
       addresses.add(address);
       System.arraycopy(blocks, slot * BLOCK_SIZE_BYTES, data, j * BLOCK_SIZE_BYTES,
           BLOCK_SIZE_BYTES);
-      byte[] copy = Arrays.copyOfRange(data, j * BLOCK_SIZE_BYTES, (j + 1) * BLOCK_SIZE_BYTES);
-      // Registered before sending, so an acknowledgement can never come before the entry.
-      inFlight.put(address, new InFlight(copy, acked));
-      cache.put(address, copy, 0);
+      // Registered before sending, so an acknowledgement can never come before the entry. The
+      // request's data is never changed after sending, so reads may copy from it meanwhile.
+      inFlight.put(address, new InFlight(data, j * BLOCK_SIZE_BYTES, acked));
+      cache.invalidate(address); // an overwrite in place: the cached bytes are the old ones
     }
     CompletableFuture<byte[]> sent;
     try {
