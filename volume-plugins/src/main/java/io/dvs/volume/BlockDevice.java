@@ -24,6 +24,24 @@ public interface BlockDevice extends AutoCloseable {
   void write(long blockNo, byte[] src, int off) throws IOException;
 
   /**
+   * Reads the {@code count} consecutive blocks from {@code first} into {@code dst} from
+   * {@code off}. A device that can do it in one call (one pread of a sequential run instead of
+   * one a block) overrides this.
+   */
+  default void read(long first, int count, byte[] dst, int off) throws IOException {
+    for (int i = 0; i < count; i++) {
+      read(first + i, dst, off + i * BLOCK_SIZE_BYTES);
+    }
+  }
+
+  /** Writes {@code count} consecutive blocks from {@code src[off ..)} from block {@code first}. */
+  default void write(long first, int count, byte[] src, int off) throws IOException {
+    for (int i = 0; i < count; i++) {
+      write(first + i, src, off + i * BLOCK_SIZE_BYTES);
+    }
+  }
+
+  /**
    * Tells the device that {@code count} blocks from {@code blockNo} hold nothing of value, so it
    * may give the space back (punch a hole, TRIM). Their content afterwards is unspecified
    * (zeros or old data): callers must not read a discarded block before writing it again.

@@ -175,10 +175,14 @@ public final class DedupEngine implements AutoCloseable {
         }
       }
       try {
-        for (int i = 0; i < fresh.length; i++) {
-          if (fresh[i] != SpaceAllocator.NONE) {
-            device.write(fresh[i], data, offset + i * BLOCK_SIZE_BYTES);
+        for (int i = 0; i < fresh.length; ) {
+          if (fresh[i] == SpaceAllocator.NONE) {
+            i++;
+            continue;
           }
+          int n = runLength(fresh, i, SpaceAllocator.NONE); // a batch's new Ls are consecutive
+          device.write(fresh[i], n, data, offset + i * BLOCK_SIZE_BYTES);
+          i += n;
         }
         return fresh;
       } catch (IOException e) {
@@ -343,18 +347,40 @@ public final class DedupEngine implements AutoCloseable {
 
   /** An IO_ERROR names the PA, its L and (through the device set) the device. */
   private void readLocations(long[] pas, long[] locations, byte[] out) {
-    for (int i = 0; i < locations.length; i++) {
+    for (int i = 0; i < locations.length; ) {
       if (locations[i] == LbaMap.NONE) {
         Arrays.fill(out, i * BLOCK_SIZE_BYTES, (i + 1) * BLOCK_SIZE_BYTES, (byte) 0);
+        i++;
         continue;
       }
+      int n = runLength(locations, i, LbaMap.NONE);
       try {
-        device.read(locations[i], out, i * BLOCK_SIZE_BYTES);
-      } catch (IOException e) {
-        throw new DvsException(ErrorCode.IO_ERROR, "read of PA " + pas[i] + " (L "
-            + locations[i] + ") failed: " + e.getMessage(), e);
+        // Sequentially written data sits in consecutive Ls: one device read for the run.
+        device.read(locations[i], n, out, i * BLOCK_SIZE_BYTES);
+      } catch (IOException runFailed) {
+        for (int j = i; j < i + n; j++) { // find the block to name
+          try {
+            device.read(locations[j], out, j * BLOCK_SIZE_BYTES);
+          } catch (IOException e) {
+            throw new DvsException(ErrorCode.IO_ERROR, "read of PA " + pas[j] + " (L "
+                + locations[j] + ") failed: " + e.getMessage(), e);
+          }
+        }
+        throw new DvsException(ErrorCode.IO_ERROR, "read of PAs " + pas[i] + ".. (Ls "
+            + locations[i] + "+" + n + ") failed: " + runFailed.getMessage(), runFailed);
       }
+      i += n;
     }
+  }
+
+  /** How many entries from {@code i} hold consecutive Ls (at least 1); {@code none}: no L. */
+  private static int runLength(long[] locations, int i, long none) {
+    int n = 1;
+    while (i + n < locations.length && locations[i + n] != none
+        && locations[i + n] == locations[i] + n) {
+      n++;
+    }
+    return n;
   }
 
   /** Drops the mapping of each PA (reference -1 on its L); an unmapped PA is a no-op. */

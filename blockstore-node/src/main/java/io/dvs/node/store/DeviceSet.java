@@ -84,24 +84,44 @@ public final class DeviceSet implements BlockDevice {
 
   @Override
   public void read(long blockNo, byte[] dst, int off) throws IOException {
-    Member m = memberOf(blockNo);
-    try {
-      m.device().read(blockNo - m.first(), dst, off);
-    } catch (IOException e) {
-      throw failed(m, e);
-    }
+    read(blockNo, 1, dst, off);
   }
 
   @Override
   public void write(long blockNo, byte[] src, int off) throws IOException {
-    Member m = memberOf(blockNo);
-    if (m.failed()[0]) {
-      throw new IOException("device " + m.name() + " failed earlier; not writing L " + blockNo);
+    write(blockNo, 1, src, off);
+  }
+
+  /** A run is split where it crosses from one device into the next. */
+  @Override
+  public void read(long first, int count, byte[] dst, int off) throws IOException {
+    for (int done = 0; done < count; ) {
+      Member m = memberOf(first + done);
+      int n = (int) Math.min(count - done, m.end() - (first + done));
+      try {
+        m.device().read(first + done - m.first(), n, dst, off + done * BLOCK_SIZE_BYTES);
+      } catch (IOException e) {
+        throw failed(m, e);
+      }
+      done += n;
     }
-    try {
-      m.device().write(blockNo - m.first(), src, off);
-    } catch (IOException e) {
-      throw failed(m, e);
+  }
+
+  @Override
+  public void write(long first, int count, byte[] src, int off) throws IOException {
+    for (int done = 0; done < count; ) {
+      Member m = memberOf(first + done);
+      int n = (int) Math.min(count - done, m.end() - (first + done));
+      if (m.failed()[0]) {
+        throw new IOException("device " + m.name() + " failed earlier; not writing L "
+            + (first + done));
+      }
+      try {
+        m.device().write(first + done - m.first(), n, src, off + done * BLOCK_SIZE_BYTES);
+      } catch (IOException e) {
+        throw failed(m, e);
+      }
+      done += n;
     }
   }
 

@@ -95,24 +95,35 @@ public final class FileBlockDevice implements BlockDevice {
 
   @Override
   public void read(long blockNo, byte[] dst, int off) throws IOException {
-    checkBlock(blockNo, 1);
-    Objects.checkFromIndexSize(off, BLOCK_SIZE_BYTES, dst.length);
-    ByteBuffer buffer = ByteBuffer.wrap(dst, off, BLOCK_SIZE_BYTES);
-    long position = blockNo * BLOCK_SIZE_BYTES;
+    read(blockNo, 1, dst, off);
+  }
+
+  @Override
+  public void write(long blockNo, byte[] src, int off) throws IOException {
+    write(blockNo, 1, src, off);
+  }
+
+  @Override
+  public void read(long first, int count, byte[] dst, int off) throws IOException {
+    checkBlock(first, count);
+    Objects.checkFromIndexSize(off, count * BLOCK_SIZE_BYTES, dst.length);
+    ByteBuffer buffer = ByteBuffer.wrap(dst, off, count * BLOCK_SIZE_BYTES);
+    long position = first * BLOCK_SIZE_BYTES;
     while (buffer.hasRemaining()) {
       int n = channel.read(buffer, position + buffer.position() - off);
       if (n < 0) {
-        throw new EOFException(path + ": block " + blockNo + " is past the end of the file");
+        throw new EOFException(path + ": block " + (first + (buffer.position() - off)
+            / BLOCK_SIZE_BYTES) + " is past the end of the file");
       }
     }
   }
 
   @Override
-  public void write(long blockNo, byte[] src, int off) throws IOException {
-    checkBlock(blockNo, 1);
-    Objects.checkFromIndexSize(off, BLOCK_SIZE_BYTES, src.length);
-    ByteBuffer buffer = ByteBuffer.wrap(src, off, BLOCK_SIZE_BYTES);
-    long position = blockNo * BLOCK_SIZE_BYTES;
+  public void write(long first, int count, byte[] src, int off) throws IOException {
+    checkBlock(first, count);
+    Objects.checkFromIndexSize(off, count * BLOCK_SIZE_BYTES, src.length);
+    ByteBuffer buffer = ByteBuffer.wrap(src, off, count * BLOCK_SIZE_BYTES);
+    long position = first * BLOCK_SIZE_BYTES;
     while (buffer.hasRemaining()) {
       channel.write(buffer, position + buffer.position() - off);
     }
