@@ -149,6 +149,12 @@ public final class StorageNode implements AutoCloseable {
   }
 
   /** The address the block server listens on (the real port when configured with 0). */
+  /** Clients in this JVM (the embedded cluster's mount) call the node without a socket. */
+  public StorageNode acceptCallsFromThisJvm() {
+    server.acceptCallsFromThisJvm();
+    return this;
+  }
+
   public InetSocketAddress address() {
     return server.address();
   }

@@ -82,6 +82,12 @@ public final class MetadataServer implements AutoCloseable {
     }
   }
 
+  /** Clients in this JVM (the embedded cluster's mount) call the MS without a socket. */
+  public MetadataServer acceptCallsFromThisJvm() {
+    rpcServer.acceptCallsFromThisJvm();
+    return this;
+  }
+
   public InetSocketAddress address() {
     return rpcServer.address();
   }

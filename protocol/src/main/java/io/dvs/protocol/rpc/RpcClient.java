@@ -91,6 +91,10 @@ public final class RpcClient implements AutoCloseable {
           + ProtocolLimits.FRAME_BYTES_MAX + ")"));
       return result;
     }
+    RpcServer.Dispatcher local = RpcServer.inThisJvm(address);
+    if (local != null) {
+      return callInThisJvm(local, request);
+    }
     Channel ch;
     try {
       ch = connectedChannel();
@@ -129,6 +133,39 @@ public final class RpcClient implements AutoCloseable {
       if (!f.isSuccess()) {
         pending.completeExceptionally(new DvsException(ErrorCode.CONNECTION_LOST,
             "cannot send to " + describe() + ": " + f.cause()));
+      }
+    });
+    return result;
+  }
+
+  /**
+   * As a remote call, with the same permits; the server runs it on its pool. No timeout: the
+   * server cannot vanish from under a caller in its own process, and a timer per call (JDK
+   * orTimeout keeps cancelled timers queued) cost more than the call.
+   */
+  private CompletableFuture<byte[]> callInThisJvm(RpcServer.Dispatcher local, Frame request) {
+    CompletableFuture<byte[]> result = new CompletableFuture<>();
+    try {
+      if (closed) {
+        throw new DvsException(ErrorCode.UNAVAILABLE, "client for " + describe() + " is closed");
+      }
+      if (!inFlightPermits.tryAcquire(timeoutMs, TimeUnit.MILLISECONDS)) {
+        throw new DvsException(ErrorCode.TIMEOUT, describe() + ": too many requests in flight");
+      }
+    } catch (DvsException e) {
+      result.completeExceptionally(e);
+      return result;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      result.completeExceptionally(new DvsException(ErrorCode.UNAVAILABLE, "interrupted"));
+      return result;
+    }
+    local.callInThisJvm(request).whenComplete((body, error) -> {
+      inFlightPermits.release();
+      if (error == null) {
+        result.complete(body);
+      } else {
+        result.completeExceptionally(asDvs(error));
       }
     });
     return result;

@@ -21,7 +21,10 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +35,12 @@ import java.util.logging.Logger;
  * A frame server: decodes requests, runs the {@link RequestHandler} on a bounded pool (handlers
  * may block on disk), and writes the responses. A malformed request gets an error response; a
  * stream that cannot be resynchronised (bad length) closes that connection only.
+ *
+ * <p>A server that {@link #acceptCallsFromThisJvm accepts calls from this JVM} (the embedded
+ * cluster of {@code dvs mount}) lets {@link RpcClient}s of the same process skip the socket:
+ * the request goes to the same pool and handler without encoding, loopback TCP and two
+ * event-loop hops each way. Connection loss cannot happen there, so servers whose clients must
+ * see it (tests of the wire, separate processes) do not opt in.
  */
 public final class RpcServer implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(RpcServer.class.getName());
@@ -39,13 +48,18 @@ public final class RpcServer implements AutoCloseable {
   /** Requests queued for the handler pool; past this the requester gets UNAVAILABLE. */
   public static final int QUEUED_REQUESTS_MAX = 4096;
 
+  /** Servers of this JVM by port, for {@link #inThisJvm}. */
+  private static final Map<Integer, Dispatcher> IN_THIS_JVM = new ConcurrentHashMap<>();
+
   private final String name;
   private final Channel serverChannel;
   private final ChannelGroup connections;
   private final ThreadPoolExecutor pool;
+  private final RequestHandler handler;
 
   private RpcServer(String name, Channel serverChannel, ChannelGroup connections,
-      ThreadPoolExecutor pool) {
+      ThreadPoolExecutor pool, RequestHandler handler) {
+    this.handler = handler;
     this.name = name;
     this.serverChannel = serverChannel;
     this.connections = connections;
@@ -78,7 +92,7 @@ public final class RpcServer implements AutoCloseable {
         });
     try {
       Channel channel = bootstrap.bind(address).syncUninterruptibly().channel();
-      return new RpcServer(name, channel, connections, pool);
+      return new RpcServer(name, channel, connections, pool, handler);
     } catch (Exception e) {
       pool.shutdownNow();
       String why = e instanceof BindException ? "is in use or not available" : e.toString();
@@ -97,8 +111,27 @@ public final class RpcServer implements AutoCloseable {
   }
 
   /** Stops accepting, closes every connection, and lets running handlers finish (bounded). */
+  /** From now on clients in this JVM call this server directly (see the class comment). */
+  public RpcServer acceptCallsFromThisJvm() {
+    IN_THIS_JVM.put(address().getPort(), new Dispatcher(name, handler, pool));
+    return this;
+  }
+
+  /**
+   * The server of this JVM that {@code address} reaches, if any: a loopback or wildcard host and
+   * the port of a server that accepts calls from this JVM.
+   */
+  static Dispatcher inThisJvm(InetSocketAddress address) {
+    if (IN_THIS_JVM.isEmpty() || address.getAddress() == null
+        || !(address.getAddress().isLoopbackAddress() || address.getAddress().isAnyLocalAddress())) {
+      return null;
+    }
+    return IN_THIS_JVM.get(address.getPort());
+  }
+
   @Override
   public void close() {
+    IN_THIS_JVM.remove(address().getPort());
     serverChannel.close().syncUninterruptibly();
     connections.close().awaitUninterruptibly();
     pool.shutdown();
@@ -109,7 +142,7 @@ public final class RpcServer implements AutoCloseable {
     }
   }
 
-  private static final class Dispatcher extends SimpleChannelInboundHandler<Object> {
+  static final class Dispatcher extends SimpleChannelInboundHandler<Object> {
     private final String name;
     private final RequestHandler handler;
     private final ThreadPoolExecutor pool;
@@ -148,20 +181,52 @@ public final class RpcServer implements AutoCloseable {
 
     private Frame answer(Frame request) {
       try {
-        Frame response = Frame.response(request, handler.handle(request));
+        Frame response = Frame.response(request, handle(request));
         if (response.encodedSizeBytes() - 4 > ProtocolLimits.FRAME_BYTES_MAX) {
           // The encoder would refuse it and the requester would hear nothing until its timeout.
-          throw new IllegalStateException("response body: " + response.body().length
-              + " bytes (frame length expected: <= " + ProtocolLimits.FRAME_BYTES_MAX + ")");
+          throw failed(request, new IllegalStateException("response body: "
+              + response.body().length + " bytes (frame length expected: <= "
+              + ProtocolLimits.FRAME_BYTES_MAX + ")"));
         }
         return response;
       } catch (DvsException e) {
         return Frame.error(request.opcode(), request.requestId(), e.code(), e.getMessage());
-      } catch (Exception | Error e) {
-        LOG.log(Level.WARNING, name + ": " + request.opcode() + " failed", e);
-        return Frame.error(request.opcode(), request.requestId(), ErrorCode.INTERNAL,
-            request.opcode() + " failed on " + name + ": " + e);
       }
+    }
+
+    /** The handler's answer; any failure as the DvsException the requester will see. */
+    private byte[] handle(Frame request) {
+      try {
+        return handler.handle(request);
+      } catch (DvsException e) {
+        throw e;
+      } catch (Exception | Error e) {
+        throw failed(request, e);
+      }
+    }
+
+    private DvsException failed(Frame request, Throwable e) {
+      LOG.log(Level.WARNING, name + ": " + request.opcode() + " failed", e);
+      return new DvsException(ErrorCode.INTERNAL,
+          request.opcode() + " failed on " + name + ": " + e);
+    }
+
+    /** A request from this JVM: the same pool and handler, no socket, no encoding. */
+    CompletableFuture<byte[]> callInThisJvm(Frame request) {
+      CompletableFuture<byte[]> result = new CompletableFuture<>();
+      try {
+        pool.execute(() -> {
+          try {
+            result.complete(handle(request));
+          } catch (DvsException e) {
+            result.completeExceptionally(e);
+          }
+        });
+      } catch (RejectedExecutionException e) {
+        result.completeExceptionally(new DvsException(ErrorCode.UNAVAILABLE,
+            name + " is overloaded or stopping; retry"));
+      }
+      return result;
     }
 
     @Override

@@ -127,6 +127,27 @@ class RpcTest {
 
   // ---- answers -------------------------------------------------------------------------------
 
+  /**
+   * A server that accepts calls from this JVM answers them without a socket, with the same
+   * bodies and the same typed errors as over the wire; once closed, calls go to the socket
+   * again (and find nobody).
+   */
+  @Test
+  void callsFromThisJvmSkipTheSocketAndAnswerTheSame() throws Exception {
+    RpcClient c = client(TIMEOUT_MS);
+    server.acceptCallsFromThisJvm();
+    assertArrayEquals(utf8("echo"), c.call(Opcode.NODE_STATS, utf8("echo")));
+    DvsException notFound = assertThrows(DvsException.class,
+        () -> c.call(Opcode.GET_INODE, utf8("7")));
+    assertEquals(ErrorCode.NOT_FOUND, notFound.code());
+    assertEquals("no inode 7", notFound.getMessage());
+    assertEquals(ErrorCode.INTERNAL, codeOf(c.callAsync(Opcode.FLUSH, new byte[0])));
+    assertIdle(c);
+
+    server.close();
+    assertEquals(ErrorCode.UNAVAILABLE, codeOf(c.callAsync(Opcode.NODE_STATS, utf8("x"))));
+  }
+
   @Test
   void thousandConcurrentCallsEachGetTheirOwnAnswer() throws Exception {
     RpcClient client = client(TIMEOUT_MS);

@@ -28,13 +28,15 @@ public final class EmbeddedCluster implements AutoCloseable {
   }
 
   public static EmbeddedCluster start(Path dataDir, long deviceCapacityBytes) {
-    MetadataServer meta = MetadataServer.start(MetadataServerConfig.of(dataDir.resolve("ms")));
+    // One process: the mount calls the MS and the SN in memory, not over loopback TCP.
+    MetadataServer meta = MetadataServer.start(MetadataServerConfig.of(dataDir.resolve("ms")))
+        .acceptCallsFromThisJvm();
     StorageNode node = null;
     try {
       node = StorageNode.start(StorageNodeConfig.builder(dataDir.resolve("sn0"))
           .metaAddress(meta.address())
           .newDeviceCapacityBytes(deviceCapacityBytes)
-          .build());
+          .build()).acceptCallsFromThisJvm();
       awaitNodeUp(meta.address());
       return new EmbeddedCluster(meta, node);
     } catch (RuntimeException e) {
