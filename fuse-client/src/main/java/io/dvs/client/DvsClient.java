@@ -73,7 +73,7 @@ public final class DvsClient implements AutoCloseable {
     this.journal = new MetadataJournal(meta, storage, volumeId, epoch, mounted.lastAppliedSeq());
     this.namespace = new Namespace(new Namespace.MetadataSource() {
       @Override
-      public InodeAttrs getInode(long ino) {
+      public MetadataOps.StoredInode getInode(long ino) {
         return loads.call("load inode " + ino, () -> meta.getInode(volumeId, epoch, ino));
       }
 

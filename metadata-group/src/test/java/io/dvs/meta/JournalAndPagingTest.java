@@ -99,6 +99,10 @@ class JournalAndPagingTest {
     assertEquals(once, snapshot());
     assertEquals(List.of(0L, 2L, 4L, 5L),
         Ms.blocks(ms.lpt(m, 2, 0, 100).extents()).stream().map(LptExtent::firstBlock).toList());
+    // st_blocks for a client that has not loaded the LPT: GET_INODE and LIST_DIR count it.
+    assertEquals(4, ms.storedInode(m, 2).mappedBlocks());
+    assertEquals(List.of("a 4", "c 0"), ms.listDir(m, 1, "", 100).entries().stream()
+        .map(e -> e.name() + " " + e.inode().mappedBlocks()).toList());
     expectError(ErrorCode.NOT_FOUND, () -> ms.inode(m, 3));
 
     VolumeOps.Mounted again = ms.mount("vol", "client-a");

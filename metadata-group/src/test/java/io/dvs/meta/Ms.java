@@ -83,7 +83,11 @@ final class Ms implements AutoCloseable {
   }
 
   InodeAttrs inode(VolumeOps.Mounted m, long ino) {
-    return InodeAttrs.decode(call(Opcode.GET_INODE,
+    return storedInode(m, ino).attrs();
+  }
+
+  MetadataOps.StoredInode storedInode(VolumeOps.Mounted m, long ino) {
+    return MetadataOps.StoredInode.decode(call(Opcode.GET_INODE,
         new MetadataOps.GetInode(m.volume().volumeId(), m.epoch(), ino).encode()));
   }
 

@@ -208,6 +208,10 @@ public final class FileData {
     if (f == null) {
       return 0;
     }
+    long mapped = f.mappedBlocksIfLoaded();
+    if (mapped < 0 && f.storedMappedBlocks >= 0) {
+      return f.storedMappedBlocks * (BLOCK_SIZE_BYTES / 512);
+    }
     ensureLoaded(f);
     return f.mappedBlocksIfLoaded() * (BLOCK_SIZE_BYTES / 512);
   }

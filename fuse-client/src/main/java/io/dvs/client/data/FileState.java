@@ -12,10 +12,17 @@ public final class FileState {
   final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   final Lpt lpt = new Lpt();
   boolean loaded;
+  /**
+   * Blocks the MS said the LPT maps when the inode was loaded; -1 if unknown. Good while the
+   * LPT is not loaded: every change loads it first. Lets stat answer st_blocks for a file
+   * nobody opened without fetching its whole LPT (ls -l, du, rsync over an existing tree).
+   */
+  final long storedMappedBlocks;
 
-  public FileState(long ino, boolean lptKnownEmpty) {
+  public FileState(long ino, boolean lptKnownEmpty, long storedMappedBlocks) {
     this.ino = ino;
     this.loaded = lptKnownEmpty;
+    this.storedMappedBlocks = storedMappedBlocks;
   }
 
   /** Blocks with data, if the LPT is loaded; -1 if not yet. */

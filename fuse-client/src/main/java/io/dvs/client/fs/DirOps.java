@@ -1,6 +1,5 @@
 package io.dvs.client.fs;
 
-import io.dvs.protocol.message.MetadataOps;
 import jnr.ffi.Pointer;
 import ru.serce.jnrfuse.FuseFillDir;
 
@@ -19,8 +18,8 @@ final class DirOps {
   int readdir(String path, Pointer buf, FuseFillDir filler) {
     filler.apply(buf, ".", null, 0);
     filler.apply(buf, "..", null, 0);
-    for (MetadataOps.DirEntry e : ctx.namespace().list(path)) {
-      if (filler.apply(buf, e.name(), null, 0) != 0) {
+    for (String name : ctx.namespace().list(path)) {
+      if (filler.apply(buf, name, null, 0) != 0) {
         break; // The buffer is full; offset-0 mode cannot resume, so stop cleanly.
       }
     }

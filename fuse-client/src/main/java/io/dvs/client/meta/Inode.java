@@ -2,6 +2,7 @@ package io.dvs.client.meta;
 
 import io.dvs.client.data.FileState;
 import io.dvs.protocol.message.InodeAttrs;
+import io.dvs.protocol.message.MetadataOps;
 import java.util.TreeMap;
 
 /**
@@ -26,9 +27,19 @@ public final class Inode {
   /** Data state (LPT, lock) of a regular file; null for other types. */
   private final FileState file;
 
+  /** A new inode (nothing stored yet), or one loaded from the MS ({@code stored}). */
   Inode(InodeAttrs attrs, boolean lptKnownEmpty) {
+    this(attrs, lptKnownEmpty, -1);
+  }
+
+  Inode(MetadataOps.StoredInode stored) {
+    this(stored.attrs(), false, stored.mappedBlocks());
+  }
+
+  private Inode(InodeAttrs attrs, boolean lptKnownEmpty, long storedMappedBlocks) {
     this.attrs = attrs;
-    this.file = attrs.isRegular() ? new FileState(attrs.ino(), lptKnownEmpty) : null;
+    this.file = attrs.isRegular()
+        ? new FileState(attrs.ino(), lptKnownEmpty, storedMappedBlocks) : null;
     this.xattrs = lptKnownEmpty ? io.dvs.protocol.message.Xattrs.EMPTY : null;
   }
 

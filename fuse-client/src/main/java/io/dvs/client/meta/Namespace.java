@@ -49,7 +49,7 @@ public final class Namespace {
 
   /** Where inodes and directories come from: the MS, or a fake in tests. */
   public interface MetadataSource {
-    InodeAttrs getInode(long ino);
+    MetadataOps.StoredInode getInode(long ino);
 
     MetadataOps.DirPage listDir(long dirIno, String afterName, int maxEntries);
 
@@ -107,13 +107,9 @@ public final class Namespace {
     return current;
   }
 
-  public synchronized List<MetadataOps.DirEntry> list(String path) {
-    Inode dir = resolve(path);
-    List<MetadataOps.DirEntry> entries = new ArrayList<>();
-    for (Map.Entry<String, Long> e : children(dir).entrySet()) {
-      entries.add(new MetadataOps.DirEntry(e.getKey(), inode(e.getValue()).attrs()));
-    }
-    return entries;
+  /** The names in directory {@code path}, in order (readdir needs nothing else). */
+  public synchronized List<String> list(String path) {
+    return new ArrayList<>(children(resolve(path)).keySet());
   }
 
   public synchronized Inode mkdir(String path, int mode, int uid, int gid) {
@@ -332,7 +328,7 @@ public final class Namespace {
   private Inode inode(long ino) {
     Inode inode = inodes.get(ino);
     if (inode == null) {
-      inode = new Inode(source.getInode(ino), false);
+      inode = new Inode(source.getInode(ino));
       inodes.put(ino, inode);
     }
     return inode;
@@ -376,8 +372,9 @@ public final class Namespace {
         MetadataOps.DirPage page =
             source.listDir(dir.ino(), after, ProtocolLimits.PAGE_ENTRIES_MAX);
         for (MetadataOps.DirEntry e : page.entries()) {
-          loaded.put(e.name(), e.attrs().ino());
-          Inode c = inodes.computeIfAbsent(e.attrs().ino(), ino -> new Inode(e.attrs(), false));
+          long childIno = e.inode().attrs().ino();
+          loaded.put(e.name(), childIno);
+          Inode c = inodes.computeIfAbsent(childIno, ino -> new Inode(e.inode()));
           c.parentIno = dir.ino();
           after = e.name();
         }

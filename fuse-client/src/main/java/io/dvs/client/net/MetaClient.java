@@ -62,8 +62,8 @@ public final class MetaClient implements AutoCloseable {
     return NodeOps.decodeNodeList(rpc.call(Opcode.LIST_NODES, new byte[0]));
   }
 
-  public InodeAttrs getInode(long volumeId, long epoch, long ino) {
-    return InodeAttrs.decode(
+  public MetadataOps.StoredInode getInode(long volumeId, long epoch, long ino) {
+    return MetadataOps.StoredInode.decode(
         rpc.call(Opcode.GET_INODE, new MetadataOps.GetInode(volumeId, epoch, ino).encode()));
   }
 

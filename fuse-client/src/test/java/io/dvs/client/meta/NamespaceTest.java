@@ -24,9 +24,10 @@ class NamespaceTest {
   /** An MS holding an empty volume: just the root directory. */
   private static final Namespace.MetadataSource EMPTY_VOLUME = new Namespace.MetadataSource() {
     @Override
-    public InodeAttrs getInode(long ino) {
+    public MetadataOps.StoredInode getInode(long ino) {
       assertEquals(InodeAttrs.ROOT_INO, ino);
-      return new InodeAttrs(1, InodeAttrs.S_IFDIR | 0755, 2, 0, 0, 0, 0, 0, 0, 0, "");
+      return new MetadataOps.StoredInode(
+          new InodeAttrs(1, InodeAttrs.S_IFDIR | 0755, 2, 0, 0, 0, 0, 0, 0, 0, ""), 0);
     }
 
     @Override
@@ -52,7 +53,7 @@ class NamespaceTest {
     ns.mknod("/a/f", InodeAttrs.S_IFREG | 0644, 0, 0, 0);
     assertEquals(InodeAttrs.S_IFREG | 0644, ns.resolve("/a/f").attrs().mode());
     assertEquals(3, ns.resolve("/").attrs().nlink(), "a subdirectory adds a link to its parent");
-    assertEquals(List.of("f"), ns.list("/a").stream().map(MetadataOps.DirEntry::name).toList());
+    assertEquals(List.of("f"), ns.list("/a"));
     assertErrno(Errno.EEXIST, () -> ns.mkdir("/a", 0755, 0, 0));
     assertErrno(Errno.ENOENT, () -> ns.resolve("/nope"));
     assertErrno(Errno.ENOTDIR, () -> ns.resolve("/a/f/x"));

@@ -153,6 +153,16 @@ final class MapDbVolumeStore implements VolumeStore {
   }
 
   @Override
+  public long mappedBlocks(long volumeId, long ino) {
+    long blocks = 0;
+    for (byte[] value : lpt.subMap(Keys.lpt(volumeId, ino, 0), true,
+        Keys.lpt(volumeId, ino, Long.MAX_VALUE), true).values()) {
+      blocks += StoredValues.lpt(0, value).count();
+    }
+    return blocks;
+  }
+
+  @Override
   public long mapExtent(long volumeId, long ino, LptExtent extent,
       Consumer<LptExtent> replaced) {
     long before = unmapRange(volumeId, ino, extent.firstBlock(), extent.endBlock(), old -> {

@@ -61,6 +61,9 @@ public interface VolumeStore {
    */
   List<LptExtent> lptExtents(long volumeId, long ino, long fromBlock, int max);
 
+  /** How many blocks of {@code ino} the LPT maps. */
+  long mappedBlocks(long volumeId, long ino);
+
   /**
    * Maps the extent's blocks, replacing whatever mapped them and merging with the neighbouring
    * extents it continues. {@code replaced} sees each old piece whose PA changes (a replayed

@@ -17,8 +17,9 @@ import io.dvs.protocol.message.MetadataOps.DirPage;
 import io.dvs.protocol.message.MetadataOps.GetInode;
 import io.dvs.protocol.message.MetadataOps.GetLpt;
 import io.dvs.protocol.message.MetadataOps.ListDir;
-import io.dvs.protocol.message.MetadataOps.LptPage;
 import io.dvs.protocol.message.LptExtent;
+import io.dvs.protocol.message.MetadataOps;
+import io.dvs.protocol.message.MetadataOps.LptPage;
 import io.dvs.protocol.message.VolumeOps;
 import io.dvs.protocol.message.VolumeOps.LeaseRef;
 import io.dvs.protocol.message.VolumeOps.Mounted;
@@ -171,11 +172,17 @@ public final class VolumeService {
     store.read(() -> leased(request.volumeId(), request.epoch()));
   }
 
-  public InodeAttrs getInode(GetInode request) {
+  public MetadataOps.StoredInode getInode(GetInode request) {
     return store.read(() -> {
       leased(request.volumeId(), request.epoch());
-      return inode(request.volumeId(), request.ino());
+      return stored(request.volumeId(), inode(request.volumeId(), request.ino()));
     });
+  }
+
+  /** The inode with its mapped block count (a walk of its LPT extents: a few rows a file). */
+  private MetadataOps.StoredInode stored(long volumeId, InodeAttrs attrs) {
+    return new MetadataOps.StoredInode(attrs,
+        attrs.isRegular() ? volumes.mappedBlocks(volumeId, attrs.ino()) : 0);
   }
 
   public DirPage listDir(ListDir request) {
@@ -203,7 +210,7 @@ public final class VolumeService {
               + request.dirIno() + " names missing inode " + row.childIno());
           continue;
         }
-        entries.add(new DirEntry(name, child.get()));
+        entries.add(new DirEntry(name, stored(request.volumeId(), child.get())));
         bytes += row.name().length + 100 + child.get().symlinkTarget().length() * 4;
       }
       return new DirPage(entries, false);

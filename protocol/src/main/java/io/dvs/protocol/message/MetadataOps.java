@@ -52,16 +52,45 @@ public final class MetadataOps {
   }
 
   /** One directory entry with its inode. */
-  public record DirEntry(String name, InodeAttrs attrs) {}
+  /**
+   * An inode as the MS stores it: its attributes and how many of its blocks the LPT maps (for
+   * st_blocks before the client has loaded the file's LPT). GET_INODE's response:
+   * {@code InodeAttrs | u64 mappedBlocks}.
+   */
+  public record StoredInode(InodeAttrs attrs, long mappedBlocks) {
+    public byte[] encode() {
+      WireWriter w = new WireWriter(120);
+      writeTo(w);
+      return w.toByteArray();
+    }
 
-  /** LIST_DIR response: {@code u32 count | count x (string name | InodeAttrs) | bool more}. */
+    void writeTo(WireWriter w) {
+      attrs.writeTo(w);
+      w.i64(mappedBlocks);
+    }
+
+    static StoredInode readFrom(WireReader r) {
+      return new StoredInode(InodeAttrs.readFrom(r), r.nonNegative("mappedBlocks"));
+    }
+
+    public static StoredInode decode(byte[] body) {
+      WireReader r = new WireReader(body);
+      StoredInode inode = readFrom(r);
+      r.expectEnd("GET_INODE response");
+      return inode;
+    }
+  }
+
+  public record DirEntry(String name, StoredInode inode) {}
+
+  /** LIST_DIR response: {@code u32 count | count x (string name | StoredInode) | bool more}. */
   public record DirPage(List<DirEntry> entries, boolean more) {
     public byte[] encode() {
       WireWriter w = new WireWriter(8 + entries.size() * 100);
       w.i32(entries.size());
       for (DirEntry e : entries) {
         w.string(e.name());
-        e.attrs().writeTo(w);
+        e.inode().writeTo(w);
       }
       return w.bool(more).toByteArray();
     }
@@ -71,7 +100,7 @@ public final class MetadataOps {
       int count = r.count("entries", PAGE_ENTRIES_MAX);
       List<DirEntry> entries = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
-        entries.add(new DirEntry(r.string("name", NAME_BYTES_MAX), InodeAttrs.readFrom(r)));
+        entries.add(new DirEntry(r.string("name", NAME_BYTES_MAX), StoredInode.readFrom(r)));
       }
       DirPage page = new DirPage(entries, r.bool("more"));
       r.expectEnd("LIST_DIR response");

@@ -21,6 +21,7 @@ import io.dvs.protocol.message.MetadataOps.GetInode;
 import io.dvs.protocol.message.MetadataOps.GetLpt;
 import io.dvs.protocol.message.MetadataOps.ListDir;
 import io.dvs.protocol.message.MetadataOps.LptPage;
+import io.dvs.protocol.message.MetadataOps.StoredInode;
 import io.dvs.protocol.message.NodeOps.Heartbeat;
 import io.dvs.protocol.message.NodeOps.NodeInfo;
 import io.dvs.protocol.message.NodeOps.RegisterNode;
@@ -88,8 +89,9 @@ class MessageCodecTest {
         new Sample("InodeAttrs", LINK.encode(), InodeAttrs::decode),
         new Sample("GET_INODE", new GetInode(5, 9, 42).encode(), GetInode::decode),
         new Sample("LIST_DIR", new ListDir(5, 9, 1, "after", 100).encode(), ListDir::decode),
-        new Sample("DirPage", new DirPage(List.of(new DirEntry("f", FILE),
-            new DirEntry("l", LINK)), true).encode(), DirPage::decode),
+        new Sample("DirPage", new DirPage(List.of(new DirEntry("f", new StoredInode(FILE, 3)),
+            new DirEntry("l", new StoredInode(LINK, 0))), true).encode(), DirPage::decode),
+        new Sample("StoredInode", new StoredInode(FILE, 7).encode(), StoredInode::decode),
         new Sample("GET_LPT", new GetLpt(5, 9, 42, 1000, 4096).encode(), GetLpt::decode),
         new Sample("LptPage", new LptPage(List.of(new LptExtent(1, 2, 3)), false).encode(),
             LptPage::decode),
@@ -221,8 +223,10 @@ class MessageCodecTest {
     assertEquals(getInode, GetInode.decode(getInode.encode()));
     ListDir listDir = new ListDir(5, 9, 1, "", ProtocolLimits.PAGE_ENTRIES_MAX);
     assertEquals(listDir, ListDir.decode(listDir.encode()));
-    DirPage page = new DirPage(List.of(new DirEntry("f", FILE), new DirEntry("\u00e9", LINK)),
-        true);
+    DirPage page = new DirPage(List.of(new DirEntry("f", new StoredInode(FILE, 9)),
+        new DirEntry("\u00e9", new StoredInode(LINK, 0))), true);
+    StoredInode stored = new StoredInode(FILE, Long.MAX_VALUE);
+    assertEquals(stored, StoredInode.decode(stored.encode()));
     assertEquals(page, DirPage.decode(page.encode()));
     assertEquals(new DirPage(List.of(), false),
         DirPage.decode(new DirPage(List.of(), false).encode()));
