@@ -53,6 +53,7 @@ class DeviceFailureTest {
         long[] after = SnWire.range(1_000, BATCH_BLOCKS);
         wire.writeOwn(after); // the first write to meet the failure, retried on the other device
         assertEquals(List.of(lost), node.failedDevices());
+        assertEquals(1, wire.stats().failedDevices(), "NODE_STATS (and heartbeats) report it");
         long copyOfLost = 2_000;
         wire.write(new long[] {copyOfLost}, SnWire.content(onLoop)); // not deduplicated onto it
         for (long pa : new long[] {after[0], after[BATCH_BLOCKS - 1], copyOfLost}) {

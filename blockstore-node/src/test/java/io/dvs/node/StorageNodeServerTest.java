@@ -61,7 +61,7 @@ class StorageNodeServerTest {
     NodeStats s = stats();
     // Four lookups against an empty store: the Bloom filter answered "definitely new" to all
     // four (the fourth block is a duplicate inside the batch, found when it is mapped).
-    assertEquals(new NodeStats(1024, 3, 4, 3, 1, 4, 4, 0), s);
+    assertEquals(new NodeStats(1024, 3, 4, 3, 1, 4, 4, 0, 0), s);
 
     client.call(Opcode.RELEASE_BLOCKS, new BlockOps.ReleaseBlocks(new long[] {10, 11, 500})
         .encode());

@@ -102,7 +102,7 @@ final class Ms implements AutoCloseable {
   }
 
   static NodeStats stats(long capacity, long used) {
-    return new NodeStats(capacity, used, 0, 0, 0, 0, 0, 0);
+    return new NodeStats(capacity, used, 0, 0, 0, 0, 0, 0, 0);
   }
 
   /** The extents as one single-block extent per mapped block: equal however they merge. */

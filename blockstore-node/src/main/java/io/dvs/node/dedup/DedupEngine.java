@@ -504,7 +504,7 @@ public final class DedupEngine implements AutoCloseable {
     try {
       return new NodeStats(allocator.capacityBlocks(), meta.usedBlocks(), meta.mappedPas(),
           meta.uniqueWrites(), meta.duplicateWrites(), meta.filter().lookups(),
-          meta.filter().negatives(), meta.filter().falsePositives());
+          meta.filter().negatives(), meta.filter().falsePositives(), deviceFailures);
     } finally {
       lock.unlock();
     }

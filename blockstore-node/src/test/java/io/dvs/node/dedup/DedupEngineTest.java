@@ -127,7 +127,7 @@ class DedupEngineTest {
     assertReads(6, block(3));
     // Space and dedup counters persist; the filter counters count since start.
     assertEquals(new NodeStats(before.capacityBlocks(), before.usedBlocks(), before.mappedPas(),
-        before.uniqueWrites(), before.duplicateWrites(), 0, 0, 0), engine.stats());
+        before.uniqueWrites(), before.duplicateWrites(), 0, 0, 0, 0), engine.stats());
     assertEquals(1000, engine.stats().capacityBlocks());
   }
 

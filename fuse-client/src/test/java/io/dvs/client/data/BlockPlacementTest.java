@@ -31,7 +31,7 @@ class BlockPlacementTest {
 
     FakeCluster add(int snId, boolean up, long usedOf1000) {
       nodes.add(new NodeInfo(snId, "uuid-" + snId, "127.0.0.1", 7000 + snId, up,
-          new NodeStats(1000, usedOf1000, 0, 0, 0, 0, 0, 0)));
+          new NodeStats(1000, usedOf1000, 0, 0, 0, 0, 0, 0, 0)));
       return this;
     }
 

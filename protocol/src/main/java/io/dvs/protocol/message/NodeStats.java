@@ -9,7 +9,7 @@ import io.dvs.protocol.WireWriter;
  *
  * <pre>
  * capacityBlocks u64 | usedBlocks u64 | mappedPas u64 | uniqueWrites u64 | duplicateWrites u64
- * | filterLookups u64 | filterNegatives u64 | falsePositives u64
+ * | filterLookups u64 | filterNegatives u64 | falsePositives u64 | failedDevices u64
  * </pre>
  *
  * @param capacityBlocks physical blocks the SN's devices hold
@@ -20,6 +20,8 @@ import io.dvs.protocol.WireWriter;
  * @param filterLookups fingerprint lookups that went through the Bloom filter
  * @param filterNegatives lookups the filter answered "definitely new"
  * @param falsePositives lookups the filter answered "maybe" and the index answered "no"
+ * @param failedDevices devices that failed since the SN started (it stopped using them; its
+ *     log names them)
  */
 public record NodeStats(
     long capacityBlocks,
@@ -29,9 +31,10 @@ public record NodeStats(
     long duplicateWrites,
     long filterLookups,
     long filterNegatives,
-    long falsePositives) {
+    long falsePositives,
+    long failedDevices) {
 
-  public static final NodeStats EMPTY = new NodeStats(0, 0, 0, 0, 0, 0, 0, 0);
+  public static final NodeStats EMPTY = new NodeStats(0, 0, 0, 0, 0, 0, 0, 0, 0);
 
   /** UR of paper 1: physical blocks used / physical capacity. */
   public double utilization() {
@@ -45,7 +48,7 @@ public record NodeStats(
 
   public void writeTo(WireWriter w) {
     w.i64(capacityBlocks).i64(usedBlocks).i64(mappedPas).i64(uniqueWrites).i64(duplicateWrites)
-        .i64(filterLookups).i64(filterNegatives).i64(falsePositives);
+        .i64(filterLookups).i64(filterNegatives).i64(falsePositives).i64(failedDevices);
   }
 
   public static NodeStats readFrom(WireReader r) {
@@ -53,11 +56,11 @@ public record NodeStats(
         r.nonNegative("capacityBlocks"), r.nonNegative("usedBlocks"), r.nonNegative("mappedPas"),
         r.nonNegative("uniqueWrites"), r.nonNegative("duplicateWrites"),
         r.nonNegative("filterLookups"), r.nonNegative("filterNegatives"),
-        r.nonNegative("falsePositives"));
+        r.nonNegative("falsePositives"), r.nonNegative("failedDevices"));
   }
 
   public byte[] encode() {
-    WireWriter w = new WireWriter(64);
+    WireWriter w = new WireWriter(72);
     writeTo(w);
     return w.toByteArray();
   }

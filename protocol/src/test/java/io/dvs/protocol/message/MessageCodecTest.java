@@ -48,7 +48,7 @@ class MessageCodecTest {
 
   // ---- sample values -------------------------------------------------------------------------
 
-  static final NodeStats STATS = new NodeStats(1L << 40, 12345, 23456, 3, 4, 5, 6, 7);
+  static final NodeStats STATS = new NodeStats(1L << 40, 12345, 23456, 3, 4, 5, 6, 7, 1);
 
   static final InodeAttrs FILE = new InodeAttrs(42, InodeAttrs.S_IFREG | 0644, 1, 1000, 1000, 0,
       123_456_789L, -1L, Long.MIN_VALUE, Long.MAX_VALUE, "");
@@ -249,7 +249,7 @@ class MessageCodecTest {
         new NodeInfo(2, "u2", "h2", 7002, false, NodeStats.EMPTY));
     assertEquals(nodes, NodeOps.decodeNodeList(NodeOps.encodeNodeList(nodes)));
     assertEquals(STATS, NodeStats.decode(STATS.encode()));
-    assertEquals(64, STATS.encode().length);
+    assertEquals(72, STATS.encode().length);
   }
 
   @Test

@@ -52,6 +52,15 @@ public final class StatusCommand implements Callable<Integer> {
     if (nodes.isEmpty()) {
       b.append("(no storage node registered: start one with dvs node start)\n");
     }
+    for (NodeOps.NodeInfo n : nodes) {
+      long failed = n.stats().failedDevices();
+      if (failed > 0) {
+        b.append(String.format(Locale.ROOT, "warning: SN %d: %d device%s failed; it stores "
+            + "nothing new there and its log names %s; replace %s and restart the SN%n",
+            n.snId(), failed, failed == 1 ? "" : "s", failed == 1 ? "it" : "them",
+            failed == 1 ? "it" : "them"));
+      }
+    }
     return b.toString();
   }
 
@@ -102,11 +111,11 @@ public final class StatusCommand implements Callable<Integer> {
               + "\"usedBlocks\":%d,\"mappedPas\":%d,\"utilization\":%.6f,\"dedupRatio\":%.6f,"
               + "\"uniqueWrites\":%d,\"duplicateWrites\":%d,\"filterLookups\":%d,"
               + "\"filterNegatives\":%d,\"falsePositives\":%d,\"filterRate\":%.6f,"
-              + "\"falsePositiveRate\":%.6f}",
+              + "\"falsePositiveRate\":%.6f,\"failedDevices\":%d}",
           n.snId(), jsonEscape(n.host()), n.port(), n.up(), s.capacityBlocks(),
           s.usedBlocks(), s.mappedPas(), s.utilization(), s.dedupRatio(), s.uniqueWrites(),
           s.duplicateWrites(), s.filterLookups(), s.filterNegatives(), s.falsePositives(),
-          filterRate(s), falsePositiveRate(s)));
+          filterRate(s), falsePositiveRate(s), s.failedDevices()));
     }
     return b.append("]}").toString();
   }
