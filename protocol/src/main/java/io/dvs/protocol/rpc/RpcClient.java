@@ -98,15 +98,9 @@ public final class RpcClient implements AutoCloseable {
     Channel ch;
     try {
       ch = connectedChannel();
-      if (!inFlightPermits.tryAcquire(timeoutMs, TimeUnit.MILLISECONDS)) {
-        throw new DvsException(ErrorCode.TIMEOUT, describe() + ": too many requests in flight");
-      }
+      acquirePermit();
     } catch (DvsException e) {
       result.completeExceptionally(e);
-      return result;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      result.completeExceptionally(new DvsException(ErrorCode.UNAVAILABLE, "interrupted"));
       return result;
     }
     CompletableFuture<Frame> pending = new CompletableFuture<>();
@@ -149,15 +143,9 @@ public final class RpcClient implements AutoCloseable {
       if (closed) {
         throw new DvsException(ErrorCode.UNAVAILABLE, "client for " + describe() + " is closed");
       }
-      if (!inFlightPermits.tryAcquire(timeoutMs, TimeUnit.MILLISECONDS)) {
-        throw new DvsException(ErrorCode.TIMEOUT, describe() + ": too many requests in flight");
-      }
+      acquirePermit();
     } catch (DvsException e) {
       result.completeExceptionally(e);
-      return result;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      result.completeExceptionally(new DvsException(ErrorCode.UNAVAILABLE, "interrupted"));
       return result;
     }
     local.callInThisJvm(request).whenComplete((body, error) -> {
@@ -169,6 +157,18 @@ public final class RpcClient implements AutoCloseable {
       }
     });
     return result;
+  }
+
+  /** One of the {@link #IN_FLIGHT_MAX} permits, waiting up to the timeout for it. */
+  private void acquirePermit() {
+    try {
+      if (!inFlightPermits.tryAcquire(timeoutMs, TimeUnit.MILLISECONDS)) {
+        throw new DvsException(ErrorCode.TIMEOUT, describe() + ": too many requests in flight");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DvsException(ErrorCode.UNAVAILABLE, "interrupted");
+    }
   }
 
   private synchronized Channel connectedChannel() {
