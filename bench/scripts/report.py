@@ -88,7 +88,10 @@ def section(res, path):
     L.append('- fio (`bench/fio/jobs.fio`): psync, direct=0 (FUSE), refill_buffers, end_fsync on writes, caches '
              'dropped before reads; file size %s (numjobs 1) and %s per job (numjobs 4), each job bounded to %d s; '
              'reads and random writes run over what the sequential write reached in that time. %d repetition(s).'
-             % (cfg['fio_size1'], cfg['fio_size4'], cfg['fio_runtime'], cfg['reps']))
+             % (cfg['fio_size1'], cfg['fio_size4'], cfg['fio_runtime'], cfg['reps'])
+             + (' Before the measured jobs, every target runs the 1-job write, read, random write and random '
+                'read once, unmeasured (a fresh dvs mount is a fresh JVM whose JIT is still compiling).'
+                if cfg.get('fio_warmup') else ' No warm-up: a fresh dvs JVM is measured cold.'))
     if res.get('errors'):
         L.append('- **Errors during the run:** ' + '; '.join('%s/%s rep %s: %s' % (
             e['phase'], e['target'], e['rep'], e['error'].strip().splitlines()[-1][:200] if e['error'].strip() else '?')
