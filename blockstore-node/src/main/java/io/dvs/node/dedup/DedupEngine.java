@@ -11,9 +11,16 @@ import io.dvs.protocol.message.NodeStats;
 import io.dvs.volume.BlockDevice;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -37,6 +44,10 @@ import java.util.logging.Logger;
  *   <li>An L freed by a change is quarantined, never reused or discarded, until the batch that
  *       freed it is durable: otherwise a crash could revert the LBA map to an L that already
  *       holds someone else's data.
+ *   <li>After that commit the freed Ls are discarded (a file device punches holes) by a
+ *       background thread, and only then become free: a discard must never hit new data. The
+ *       discard is not on the write path because it can be slow: an ext4 hole punch per
+ *       scattered L, thousands of them after random overwrites or a delete.
  * </ul>
  *
  * <h2>Concurrency</h2>
@@ -91,6 +102,46 @@ public final class DedupEngine implements AutoCloseable {
 
   /** Bumped (under the lock) before any quarantined L becomes reusable; read without it. */
   private volatile long reuseEpoch;
+
+  /**
+   * Ls freed by durable commits, sorted, waiting for their discard; still quarantined. A chunk
+   * leaves the queue when the discarder takes it or when space runs out ({@link #reclaimNow}).
+   */
+  private final ArrayDeque<long[]> discardQueue = new ArrayDeque<>();
+
+  /** Chunks taken off {@link #discardQueue} whose discard is running. */
+  private int discardsRunning;
+
+  /** Signalled (under the lock) when a running discard ended and its Ls are free. */
+  private final Condition discardEnded = lock.newCondition();
+
+  /** One thread: discards are sequential and never wait on the writers. */
+  private final ExecutorService discarder = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "sn-discard");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /**
+   * A freed run shorter than this (in blocks, after merging) is not discarded now: punching
+   * one ext4 hole per scattered L cost more CPU than the writes that freed them, and fragments
+   * the device file. Such an L stays allocated in the device until it is written again or a
+   * later discard spans it (see {@link #DISCARD_GAP_MAX}).
+   */
+  static final int DISCARD_RUN_MIN = 16;
+
+  /**
+   * Freed runs separated by at most this many Ls that are all free are discarded as one range,
+   * gap included (the gap is reserved meanwhile): a file deleted after random overwrites frees
+   * a region riddled with Ls freed earlier, which one punch then covers.
+   */
+  static final int DISCARD_GAP_MAX = 256;
+
+  /** A close waits this long for queued discards, then leaves the space allocated. */
+  static final long CLOSE_DISCARD_WAIT_MS = 30_000;
+
+  /** Set when closing: the discarder stops before its next run (the device is about to close). */
+  private volatile boolean discardStopping;
 
   private DedupEngine(NodeMetadata meta, BlockDevice device, Fingerprinter fingerprinter,
       boolean verifyOnMatch) {
@@ -169,6 +220,7 @@ public final class DedupEngine implements AutoCloseable {
       long[] fresh = allocateForNewContent(fingerprints);
       if (fresh == null) { // only quarantined space left: a commit frees it
         commit();
+        reclaimNow();
         fresh = allocateForNewContent(fingerprints);
         if (fresh == null) {
           throw noSpace();
@@ -401,7 +453,8 @@ public final class DedupEngine implements AutoCloseable {
 
   /**
    * Makes every write and release that returned before this call durable: close the open batch,
-   * device sync, journal append + fdatasync, then the Ls the batch freed become free. Writers
+   * device sync, journal append + fdatasync, then the Ls the batch freed go to the discarder,
+   * which frees them after their discard. Writers
    * keep going during the syncs (their changes join the next batch).
    */
   public void commit() {
@@ -458,14 +511,132 @@ public final class DedupEngine implements AutoCloseable {
     }
   }
 
+  /** Under the lock, after the commit that freed them: queues the Ls for discard, then reuse. */
   private void releaseFreed(long[] freed) {
     if (freed.length == 0) {
       return;
     }
-    reuseEpoch++; // before the discard, so a reader of an old L sees the change and retries
     Arrays.sort(freed);
-    allocator.release(freed);
-    discard(freed);
+    discardQueue.add(freed);
+    try {
+      discarder.execute(this::drainDiscards);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      reclaimQueued(); // closing: no discard, the space is simply free
+    }
+  }
+
+  /** On the discarder thread: discards queued chunks, then makes their Ls free. */
+  private void drainDiscards() {
+    while (true) {
+      long[] chunk;
+      List<long[]> ranges;
+      List<long[]> gaps = new ArrayList<>();
+      lock.lock();
+      try {
+        chunk = discardQueue.poll();
+        if (chunk == null) {
+          return;
+        }
+        ranges = planDiscards(chunk, allocator::allFree, DISCARD_GAP_MAX, DISCARD_RUN_MIN, gaps);
+        for (long[] gap : gaps) {
+          allocator.reserve(gap[0], gap[1]);
+        }
+        discardsRunning++;
+        reuseEpoch++; // a reader of an old L may see zeros from here on: it must read again
+      } finally {
+        lock.unlock();
+      }
+      try {
+        discard(ranges);
+      } finally {
+        lock.lock();
+        try {
+          reuseEpoch++;
+          allocator.release(chunk);
+          for (long[] gap : gaps) {
+            allocator.unreserve(gap[0], gap[1]);
+          }
+          discardsRunning--;
+          discardEnded.signalAll();
+        } finally {
+          lock.unlock();
+        }
+      }
+    }
+  }
+
+  /** Is every L in [from, to) free? */
+  interface FreeRange {
+    boolean allFree(long from, long to);
+  }
+
+  /**
+   * The ranges to discard for the sorted freed Ls {@code sorted}: runs of consecutive Ls, merged
+   * across gaps of at most {@code gapMax} free Ls (added to {@code gapsOut}), keeping only ranges
+   * of at least {@code runMin} blocks. Each range is {from, to}.
+   */
+  static List<long[]> planDiscards(long[] sorted, FreeRange free, int gapMax, int runMin,
+      List<long[]> gapsOut) {
+    List<long[]> ranges = new ArrayList<>();
+    List<long[]> pendingGaps = new ArrayList<>();
+    int i = 0;
+    long from = -1;
+    long to = -1;
+    while (i < sorted.length) {
+      int j = i + 1;
+      while (j < sorted.length && sorted[j] == sorted[j - 1] + 1) {
+        j++;
+      }
+      long runFrom = sorted[i];
+      long runTo = sorted[j - 1] + 1;
+      if (from >= 0 && runFrom - to <= gapMax && free.allFree(to, runFrom)) {
+        pendingGaps.add(new long[] {to, runFrom});
+        to = runTo;
+      } else {
+        keep(from, to, runMin, ranges, pendingGaps, gapsOut);
+        from = runFrom;
+        to = runTo;
+      }
+      i = j;
+    }
+    keep(from, to, runMin, ranges, pendingGaps, gapsOut);
+    return ranges;
+  }
+
+  private static void keep(long from, long to, int runMin, List<long[]> ranges,
+      List<long[]> pendingGaps, List<long[]> gapsOut) {
+    if (from >= 0 && to - from >= runMin) {
+      ranges.add(new long[] {from, to});
+      gapsOut.addAll(pendingGaps);
+    }
+    pendingGaps.clear();
+  }
+
+  /**
+   * Space ran out: the Ls waiting for discard become free at once, undiscarded (they are about
+   * to be written anyway), and a discard in progress is waited for.
+   */
+  private void reclaimNow() {
+    lock.lock();
+    try {
+      reclaimQueued();
+      while (discardsRunning > 0) {
+        discardEnded.awaitUninterruptibly();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Under the lock. */
+  private void reclaimQueued() {
+    if (discardQueue.isEmpty()) {
+      return;
+    }
+    reuseEpoch++;
+    for (long[] chunk = discardQueue.poll(); chunk != null; chunk = discardQueue.poll()) {
+      allocator.release(chunk);
+    }
   }
 
   /** For the group committer: commits only when something changed. */
@@ -481,21 +652,17 @@ public final class DedupEngine implements AutoCloseable {
     commit();
   }
 
-  /** Gives the space of freed Ls back to the device, in runs; a failure only costs space. */
-  private void discard(long[] sortedLocations) {
-    int start = 0;
-    while (start < sortedLocations.length) {
-      int end = start + 1;
-      while (end < sortedLocations.length
-          && sortedLocations[end] == sortedLocations[end - 1] + 1) {
-        end++;
+  /** Gives the space of these ranges back to the device; a failure only costs space. */
+  private void discard(List<long[]> ranges) {
+    for (long[] range : ranges) {
+      if (discardStopping) {
+        return;
       }
       try {
-        device.discard(sortedLocations[start], end - start);
-      } catch (IOException e) {
+        device.discard(range[0], range[1] - range[0]);
+      } catch (IOException | RuntimeException e) {
         LOG.log(Level.FINE, "discard on " + device + " failed; space stays allocated", e);
       }
-      start = end;
     }
   }
 
@@ -569,7 +736,19 @@ public final class DedupEngine implements AutoCloseable {
     }
   }
 
-  /** True while {@code location} is freed but its freeing is not committed yet. */
+  /** Test hook: waits until every L freed by a commit is discarded and free. */
+  void awaitDiscards() {
+    lock.lock();
+    try {
+      while (!discardQueue.isEmpty() || discardsRunning > 0) {
+        discardEnded.awaitUninterruptibly();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** True while {@code location} is freed but not yet free (commit and discard pending). */
   boolean isQuarantined(long location) {
     lock.lock();
     try {
@@ -633,6 +812,7 @@ public final class DedupEngine implements AutoCloseable {
           commit();
         }
       } finally {
+        finishDiscards();
         lock.lock();
         try {
           state = State.CLOSED;
@@ -646,8 +826,46 @@ public final class DedupEngine implements AutoCloseable {
     }
   }
 
+  /** Lets queued discards finish (bounded), so a delete before close gives its space back. */
+  private void finishDiscards() {
+    discarder.shutdown();
+    try {
+      if (!discarder.awaitTermination(CLOSE_DISCARD_WAIT_MS, TimeUnit.MILLISECONDS)) {
+        LOG.warning("discards still running after " + CLOSE_DISCARD_WAIT_MS
+            + " ms; closing without them (their space stays allocated in the device)");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    stopDiscards();
+  }
+
+  /**
+   * Stops the discarder and waits for the run it is punching: a discard after the device closed
+   * could hit whatever file reuses its descriptor.
+   */
+  private void stopDiscards() {
+    discardStopping = true;
+    discarder.shutdownNow();
+    boolean interrupted = false;
+    while (true) {
+      try {
+        if (discarder.awaitTermination(1, TimeUnit.MINUTES)) {
+          break;
+        }
+        LOG.warning("a discard has not ended in a minute; still waiting before closing");
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** Test hook: stops as a crash would, losing everything not committed. */
   void crash() {
+    stopDiscards();
     lock.lock();
     try {
       state = State.CLOSED;

@@ -125,6 +125,28 @@ final class SpaceAllocator {
     }
   }
 
+  /** True if every L in {@code [from, to)} is free. */
+  boolean allFree(long from, long to) {
+    checkLocation(from);
+    checkLocation(to - 1);
+    int next = taken.nextSetBit((int) from);
+    return next < 0 || next >= to;
+  }
+
+  /** Takes the free Ls {@code [from, to)} for a while (a discard spanning them runs). */
+  void reserve(long from, long to) {
+    Verify.verify(allFree(from, to), "reserve [%s, %s): not all free", from, to);
+    taken.set((int) from, (int) to);
+    takenCount += (int) (to - from);
+  }
+
+  /** Gives back what {@link #reserve} took; Ls retired meanwhile stay taken. */
+  void unreserve(long from, long to) {
+    for (long l = from; l < to; l++) {
+      unallocate(l);
+    }
+  }
+
   /** Algorithm 4: a device was added; Ls up to {@code newCapacityBlocks} are free space. */
   void grow(long newCapacityBlocks) {
     Preconditions.checkArgument(newCapacityBlocks >= capacityBlocks

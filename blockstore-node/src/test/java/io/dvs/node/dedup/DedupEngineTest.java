@@ -11,13 +11,18 @@ import io.dvs.node.store.DataDirectory;
 import io.dvs.protocol.DvsException;
 import io.dvs.protocol.ErrorCode;
 import io.dvs.protocol.message.NodeStats;
+import io.dvs.volume.BlockDevice;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -104,7 +109,8 @@ class DedupEngineTest {
     write(3, 7); // content 7 is gone from the index: stored anew, at another L
     assertNotEquals(l7, engine.locationOf(3));
     engine.commit();
-    assertTrue(!engine.isQuarantined(l7), "commit frees the quarantined L");
+    engine.awaitDiscards();
+    assertTrue(!engine.isQuarantined(l7), "commit, then its discard, frees the quarantined L");
   }
 
   @Test
@@ -136,7 +142,8 @@ class DedupEngineTest {
     open(10);
     engine.write(new long[] {1, 2, 3, 4, 5, 6, 7, 8}, blocks(1, 2, 3, 4, 5, 6, 7, 8), 0);
     engine.release(new long[] {3, 4});
-    engine.commit(); // L0, L1, L4..L7 hold data; L2, L3, L8, L9 are free
+    engine.commit();
+    engine.awaitDiscards(); // L0, L1, L4..L7 hold data; L2, L3, L8, L9 are free
     write(1, 11); // overwrite: L0 quarantined, new content at L8
     engine.release(new long[] {2}); // L1 quarantined
     // Two more new blocks fill L9 and wrap around: they must skip L0 and L1 (quarantined) and
@@ -177,6 +184,137 @@ class DedupEngineTest {
       assertReads(pa, block(pa + 1));
     }
     assertEquals(4, engine.stats().usedBlocks());
+  }
+
+  /** The file device, whose discards wait for {@link #gate} and are recorded. */
+  private static final class GatedDiscards implements BlockDevice {
+    final BlockDevice inner;
+    final CountDownLatch gate = new CountDownLatch(1);
+    final CountDownLatch discarding = new CountDownLatch(1);
+    final List<long[]> discards = new CopyOnWriteArrayList<>();
+
+    GatedDiscards(BlockDevice inner) {
+      this.inner = inner;
+    }
+
+    @Override public long capacityBlocks() {
+      return inner.capacityBlocks();
+    }
+
+    @Override public void read(long blockNo, byte[] dst, int off) throws IOException {
+      inner.read(blockNo, dst, off);
+    }
+
+    @Override public void write(long blockNo, byte[] src, int off) throws IOException {
+      inner.write(blockNo, src, off);
+    }
+
+    @Override public void discard(long blockNo, long count) throws IOException {
+      discarding.countDown();
+      try {
+        gate.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted");
+      }
+      discards.add(new long[] {blockNo, count});
+      inner.discard(blockNo, count);
+    }
+
+    @Override public void sync() throws IOException {
+      inner.sync();
+    }
+
+    @Override public void close() throws IOException {
+      inner.close();
+    }
+  }
+
+  private static long[] pas(int from, int count) {
+    long[] pas = new long[count];
+    for (int i = 0; i < count; i++) {
+      pas[i] = from + i;
+    }
+    return pas;
+  }
+
+  private static byte[] seeds(int from, int count) {
+    int[] seeds = new int[count];
+    for (int i = 0; i < count; i++) {
+      seeds[i] = from + i;
+    }
+    return blocks(seeds);
+  }
+
+  @Test
+  void slowDiscardsNeitherBlockWritersNorHitNewData() throws Exception {
+    DataDirectory d = DataDirectory.openOrFormat(dir, 48, Fingerprinters.SHA_256);
+    GatedDiscards device = new GatedDiscards(d.device());
+    engine = DedupEngine.open(d.meta(), device, Fingerprinters.forName(Fingerprinters.SHA_256),
+        false);
+    engine.write(pas(1, 16), seeds(1, 16), 0); // L0..L15
+    engine.release(pas(1, 16));
+    engine.commit();
+    assertTrue(device.discarding.await(10, TimeUnit.SECONDS), "the discard of L0..L15 started");
+    ExecutorService writer = Executors.newSingleThreadExecutor();
+    try {
+      // The discard hangs, yet writes with free space go on: L16..L47.
+      writer.submit(() -> engine.write(pas(101, 32), seeds(101, 32), 0))
+          .get(10, TimeUnit.SECONDS);
+      assertTrue(engine.isQuarantined(0), "L0 is not free before its discard ended");
+      // Out of free space: this write needs L0.. and waits for the discard, not NO_SPACE.
+      Future<?> needsFreed =
+          writer.submit(() -> engine.write(pas(201, 2), seeds(201, 2), 0));
+      Thread.sleep(200);
+      assertTrue(!needsFreed.isDone(), "the write waits for the discard in progress");
+      device.gate.countDown();
+      needsFreed.get(10, TimeUnit.SECONDS);
+    } finally {
+      device.gate.countDown();
+      writer.shutdownNow();
+    }
+    engine.awaitDiscards();
+    assertEquals(1, device.discards.size());
+    assertArrayEquals(new long[] {0, 16}, device.discards.get(0), "one run, L0..L15");
+    assertArrayEquals(seeds(101, 32), engine.read(pas(101, 32)));
+    assertArrayEquals(seeds(201, 2), engine.read(pas(201, 2)));
+    assertReads(1, new byte[BLOCK_SIZE_BYTES]);
+    engine.commit();
+    engine.close();
+    engine = null;
+    open(48);
+    assertArrayEquals(seeds(101, 32), engine.read(pas(101, 32)));
+    assertArrayEquals(seeds(201, 2), engine.read(pas(201, 2)));
+  }
+
+  @Test
+  void discardPlanMergesAcrossFreeGapsAndSkipsScatteredLs() {
+    // Free Ls (besides the freed ones): 20..29 and 40..41; 60..99 are in use.
+    java.util.function.LongPredicate freeL = l -> (l >= 20 && l < 30) || (l >= 40 && l < 42);
+    DedupEngine.FreeRange free = (from, to) -> {
+      for (long l = from; l < to; l++) {
+        if (!freeL.test(l)) {
+          return false;
+        }
+      }
+      return true;
+    };
+    long[] freed = {10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 30, 31, 35, 36, 37, 38, 39, 42, 43,
+        50, 70, 71, 72};
+    List<long[]> gaps = new ArrayList<>();
+    List<long[]> ranges = DedupEngine.planDiscards(freed, free, 256, 16, gaps);
+    // 10..31 (gap 20..29 free), then 35..43 (gap 32..34 in use: not merged; 40..41 free)
+    // is 9 < 16 blocks and is skipped with 50 and 70..72.
+    assertEquals(1, ranges.size());
+    assertArrayEquals(new long[] {10, 32}, ranges.get(0));
+    assertEquals(1, gaps.size());
+    assertArrayEquals(new long[] {20, 30}, gaps.get(0));
+    gaps.clear();
+    ranges = DedupEngine.planDiscards(freed, free, 8, 1, gaps); // gap 20..29 too long now
+    assertEquals(List.of("10-20", "30-32", "35-44", "50-51", "70-73"),
+        ranges.stream().map(r -> r[0] + "-" + r[1]).collect(java.util.stream.Collectors.toList()));
+    assertEquals(1, gaps.size());
+    assertArrayEquals(new long[] {40, 42}, gaps.get(0));
   }
 
   @Test
