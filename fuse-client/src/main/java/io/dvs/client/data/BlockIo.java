@@ -75,28 +75,42 @@ final class BlockIo {
         bySn.computeIfAbsent(a.snId(), k -> new ArrayList<>()).add(new long[] {a.pa(), i});
       }
     }
-    List<CompletableFuture<Void>> reads = new ArrayList<>();
     boolean keep = count <= CACHED_READ_BLOCKS_MAX;
+    if (bySn.size() == 1 && bySn.values().iterator().next().size() <= BATCH_BLOCKS_MAX) {
+      // One request (the usual case): made on this thread, which would only wait for it.
+      Map.Entry<Integer, List<long[]>> sn = bySn.entrySet().iterator().next();
+      List<long[]> batch = sn.getValue();
+      long[] pas = batch.stream().mapToLong(r -> r[0]).toArray();
+      byte[] data = storage.readNow(sn.getKey(), new BlockOps.ReadBlocks(pas));
+      place(sn.getKey(), batch, pas, data, out, keep);
+      return out;
+    }
+    List<CompletableFuture<Void>> reads = new ArrayList<>();
     for (Map.Entry<Integer, List<long[]>> sn : bySn.entrySet()) {
       int snId = sn.getKey();
       List<long[]> rows = sn.getValue();
       for (int from = 0; from < rows.size(); from += BATCH_BLOCKS_MAX) {
         List<long[]> batch = rows.subList(from, Math.min(rows.size(), from + BATCH_BLOCKS_MAX));
         long[] pas = batch.stream().mapToLong(r -> r[0]).toArray();
-        reads.add(storage.read(snId, new BlockOps.ReadBlocks(pas)).thenAccept(data -> {
-          checkLength(data, pas.length);
-          for (int j = 0; j < batch.size(); j++) {
-            System.arraycopy(data, j * BLOCK_SIZE_BYTES, out,
-                (int) batch.get(j)[1] * BLOCK_SIZE_BYTES, BLOCK_SIZE_BYTES);
-            if (keep) {
-              cache.put(new BlockAddress(snId, pas[j]), data, j * BLOCK_SIZE_BYTES);
-            }
-          }
-        }));
+        reads.add(storage.read(snId, new BlockOps.ReadBlocks(pas))
+            .thenAccept(data -> place(snId, batch, pas, data, out, keep)));
       }
     }
     join(reads);
     return out;
+  }
+
+  /** Copies the blocks an SN returned for {@code batch} ([pa, slot] rows) into their slots. */
+  private void place(int snId, List<long[]> batch, long[] pas, byte[] data, byte[] out,
+      boolean keep) {
+    checkLength(data, pas.length);
+    for (int j = 0; j < batch.size(); j++) {
+      System.arraycopy(data, j * BLOCK_SIZE_BYTES, out,
+          (int) batch.get(j)[1] * BLOCK_SIZE_BYTES, BLOCK_SIZE_BYTES);
+      if (keep) {
+        cache.put(new BlockAddress(snId, pas[j]), data, j * BLOCK_SIZE_BYTES);
+      }
+    }
   }
 
   /**

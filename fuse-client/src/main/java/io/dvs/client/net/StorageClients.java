@@ -76,6 +76,11 @@ public final class StorageClients implements AutoCloseable {
     return client(snId).callAsync(Opcode.READ_BLOCKS, request.encode());
   }
 
+  /** As {@link #read}, waiting: an SN of this JVM then reads on the calling thread. */
+  public byte[] readNow(int snId, BlockOps.ReadBlocks request) {
+    return client(snId).call(Opcode.READ_BLOCKS, request.encode());
+  }
+
   /**
    * Waits for every write issued so far, then FLUSHes every SN written since the last call;
    * returns when all are durable. Throws if a write failed since the last call.

@@ -64,6 +64,10 @@ public final class RpcClient implements AutoCloseable {
 
   /** Sends a request and waits for its response body; typed failures raise DvsException. */
   public byte[] call(Opcode opcode, byte[] body) {
+    RpcServer.Dispatcher local = RpcServer.inThisJvm(address);
+    if (local != null) {
+      return callHere(local, opcode, body);
+    }
     try {
       return callAsync(opcode, body).get(timeoutMs, TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
@@ -85,10 +89,8 @@ public final class RpcClient implements AutoCloseable {
     CompletableFuture<byte[]> result = new CompletableFuture<>();
     long requestId = nextRequestId.getAndIncrement();
     Frame request = Frame.request(opcode, requestId, body); // caller errors raise before a permit
-    if (request.encodedSizeBytes() - 4 > ProtocolLimits.FRAME_BYTES_MAX) {
-      result.completeExceptionally(new DvsException(ErrorCode.INVALID_ARGUMENT, opcode
-          + " body: " + body.length + " bytes (frame length expected: <= "
-          + ProtocolLimits.FRAME_BYTES_MAX + ")"));
+    if (tooLarge(request)) {
+      result.completeExceptionally(frameTooLarge(opcode, body));
       return result;
     }
     RpcServer.Dispatcher local = RpcServer.inThisJvm(address);
@@ -157,6 +159,35 @@ public final class RpcClient implements AutoCloseable {
       }
     });
     return result;
+  }
+
+  /**
+   * A synchronous call to a server of this JVM runs on the calling thread, with the same permits
+   * and errors: the caller would only block while a pool thread did the work.
+   */
+  private byte[] callHere(RpcServer.Dispatcher local, Opcode opcode, byte[] body) {
+    Frame request = Frame.request(opcode, nextRequestId.getAndIncrement(), body);
+    if (tooLarge(request)) {
+      throw frameTooLarge(opcode, body);
+    }
+    if (closed) {
+      throw new DvsException(ErrorCode.UNAVAILABLE, "client for " + describe() + " is closed");
+    }
+    acquirePermit();
+    try {
+      return local.callHere(request);
+    } finally {
+      inFlightPermits.release();
+    }
+  }
+
+  private static boolean tooLarge(Frame request) {
+    return request.encodedSizeBytes() - 4 > ProtocolLimits.FRAME_BYTES_MAX;
+  }
+
+  private static DvsException frameTooLarge(Opcode opcode, byte[] body) {
+    return new DvsException(ErrorCode.INVALID_ARGUMENT, opcode + " body: " + body.length
+        + " bytes (frame length expected: <= " + ProtocolLimits.FRAME_BYTES_MAX + ")");
   }
 
   /** One of the {@link #IN_FLIGHT_MAX} permits, waiting up to the timeout for it. */

@@ -2,6 +2,7 @@ package io.dvs.protocol.rpc;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -48,13 +49,14 @@ class RpcTest {
   private RpcServer server;
 
   /**
-   * NODE_STATS echoes the body; GET_INODE is NOT_FOUND; FLUSH throws a RuntimeException;
+   * NODE_STATS echoes the body ("whoami": answers the handler thread's name); GET_INODE is NOT_FOUND; FLUSH throws a RuntimeException;
    * HEARTBEAT blocks until {@link #release}; READ_BLOCKS answers more than a frame can hold.
    */
   private byte[] handle(Frame request) throws InterruptedException {
     switch (request.opcode()) {
       case NODE_STATS:
-        return request.body();
+        return "whoami".equals(new String(request.body(), StandardCharsets.UTF_8))
+            ? utf8(Thread.currentThread().getName()) : request.body();
       case GET_INODE:
         throw DvsException.notFound("no inode " + new String(request.body(),
             StandardCharsets.UTF_8));
@@ -146,6 +148,27 @@ class RpcTest {
 
     server.close();
     assertEquals(ErrorCode.UNAVAILABLE, codeOf(c.callAsync(Opcode.NODE_STATS, utf8("x"))));
+  }
+
+  @Test
+  void aWaitingCallFromThisJvmRunsOnTheCallersThread() throws Exception {
+    RpcClient c = client(TIMEOUT_MS);
+    server.acceptCallsFromThisJvm();
+    String me = Thread.currentThread().getName();
+    assertEquals(me, new String(c.call(Opcode.NODE_STATS, utf8("whoami")),
+        StandardCharsets.UTF_8));
+    assertNotEquals(me, new String(c.callAsync(Opcode.NODE_STATS, utf8("whoami"))
+        .get(10, TimeUnit.SECONDS), StandardCharsets.UTF_8), "async calls use the pool");
+    DvsException bug = assertThrows(DvsException.class, () -> c.call(Opcode.FLUSH, new byte[0]));
+    assertEquals(ErrorCode.INTERNAL, bug.code());
+    DvsException big = assertThrows(DvsException.class,
+        () -> c.call(Opcode.NODE_STATS, new byte[ProtocolLimits.FRAME_BYTES_MAX]));
+    assertEquals(ErrorCode.INVALID_ARGUMENT, big.code());
+    assertIdle(c);
+    server.close();
+    DvsException gone = assertThrows(DvsException.class,
+        () -> c.call(Opcode.NODE_STATS, utf8("x")));
+    assertEquals(ErrorCode.UNAVAILABLE, gone.code());
   }
 
   @Test
