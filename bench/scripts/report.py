@@ -90,7 +90,9 @@ def section(res, path):
              'reads and random writes run over what the sequential write reached in that time. %d repetition(s).'
              % (cfg['fio_size1'], cfg['fio_size4'], cfg['fio_runtime'], cfg['reps'])
              + (' Before the measured jobs, every target runs the 1-job write, read, random write and random '
-                'read once, unmeasured, and keeps its files (a fresh dvs mount is a fresh JVM whose JIT is still compiling).'
+                'read, the 4-job write and random write, and the 90%-duplicate write once, unmeasured, and keeps '
+                'its files (a fresh dvs mount is a fresh JVM whose JIT is still compiling; `BENCH_FIO_WARMUP=0` '
+                'measures it cold).'
                 if cfg.get('fio_warmup') else ' No warm-up: a fresh dvs JVM is measured cold.'))
     if res.get('errors'):
         L.append('- **Errors during the run:** ' + '; '.join('%s/%s rep %s: %s' % (
