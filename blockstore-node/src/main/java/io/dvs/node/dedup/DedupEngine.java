@@ -846,7 +846,8 @@ public final class DedupEngine implements AutoCloseable {
    */
   private void stopDiscards() {
     discardStopping = true;
-    discarder.shutdownNow();
+    // Not shutdownNow: an interrupt would close a FileChannel under a device call.
+    discarder.shutdown();
     boolean interrupted = false;
     while (true) {
       try {

@@ -288,6 +288,40 @@ class DedupEngineTest {
   }
 
   @Test
+  void aCrashWhileDiscardingLosesNothingCommitted() throws Exception {
+    DataDirectory d = DataDirectory.openOrFormat(dir, 64, Fingerprinters.SHA_256);
+    GatedDiscards device = new GatedDiscards(d.device());
+    engine = DedupEngine.open(d.meta(), device, Fingerprinters.forName(Fingerprinters.SHA_256),
+        false);
+    engine.write(pas(1, 32), seeds(1, 32), 0); // L0..L31
+    engine.commit();
+    engine.release(pas(1, 16));
+    engine.commit(); // the discard of L0..L15 hangs
+    assertTrue(device.discarding.await(10, TimeUnit.SECONDS));
+    engine.write(pas(101, 8), seeds(101, 8), 0);
+    engine.commit();
+    ExecutorService crasher = Executors.newSingleThreadExecutor();
+    try {
+      Future<?> crashed = crasher.submit(engine::crash);
+      Thread.sleep(100);
+      assertTrue(!crashed.isDone(), "a crash waits for the hole being punched");
+      device.gate.countDown();
+      crashed.get(10, TimeUnit.SECONDS);
+    } finally {
+      device.gate.countDown();
+      crasher.shutdownNow();
+    }
+    engine = null;
+    open(64);
+    assertArrayEquals(seeds(17, 16), engine.read(pas(17, 16)));
+    assertArrayEquals(seeds(101, 8), engine.read(pas(101, 8)));
+    assertArrayEquals(new byte[16 * BLOCK_SIZE_BYTES], engine.read(pas(1, 16)));
+    assertEquals(24, engine.stats().usedBlocks());
+    engine.write(pas(201, 40), seeds(201, 40), 0); // every L not in use is free again
+    assertArrayEquals(seeds(201, 40), engine.read(pas(201, 40)));
+  }
+
+  @Test
   void discardPlanMergesAcrossFreeGapsAndSkipsScatteredLs() {
     // Free Ls (besides the freed ones): 20..29 and 40..41; 60..99 are in use.
     java.util.function.LongPredicate freeL = l -> (l >= 20 && l < 30) || (l >= 40 && l < 42);
