@@ -435,21 +435,32 @@ public final class DedupEngine implements AutoCloseable {
     return n;
   }
 
-  /** Drops the mapping of each PA (reference -1 on its L); an unmapped PA is a no-op. */
+  /**
+   * Drops the mapping of each PA (reference -1 on its L), {@link #RELEASE_CHUNK} PAs per lock
+   * hold; an unmapped PA is a no-op.
+   */
   public void release(long[] pas) {
     checkPas(pas);
-    lock.lock();
-    try {
-      checkOpen();
-      for (long pa : pas) {
-        quarantine(meta.release(pa));
+    for (int from = 0; from < pas.length; from += RELEASE_CHUNK) {
+      lock.lock();
+      try {
+        checkOpen();
+        for (int i = from; i < Math.min(pas.length, from + RELEASE_CHUNK); i++) {
+          quarantine(meta.release(pas[i]));
+        }
+      } catch (RuntimeException e) {
+        throw failIfUnexpected(e);
+      } finally {
+        lock.unlock();
       }
-    } catch (RuntimeException e) {
-      throw failIfUnexpected(e);
-    } finally {
-      lock.unlock();
     }
   }
+
+  /**
+   * A release takes the lock for this many PAs at a time: a 64 Ki-PA batch (a 256 MiB file)
+   * costs ~0.2 s of index and refcount work, which writers would otherwise wait out whole.
+   */
+  static final int RELEASE_CHUNK = 1024;
 
   /**
    * Makes every write and release that returned before this call durable: close the open batch,

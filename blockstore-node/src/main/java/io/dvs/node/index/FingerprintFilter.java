@@ -8,9 +8,12 @@ import java.util.function.Consumer;
 /**
  * The Bloom filter in front of the three-level index (paper 2, "lookup filtering"): a lookup it
  * answers "definitely new" skips the index. A Bloom filter cannot forget, so every fingerprint
- * removed from the index stays in the filter as a future false positive; once removals pass
- * {@link #STALE_FRACTION} of what the filter was built with, or insertions pass what it was sized
- * for, the owner rebuilds it from the live fingerprints ({@link #needsRebuild}, {@link #rebuild}).
+ * removed from the index stays in the filter as a future false positive. The owner rebuilds it
+ * from the live fingerprints ({@link #needsRebuild}, {@link #rebuild}) once its false-positive
+ * rate, estimated from the bits set (live and dead alike), passes {@link #REBUILD_FPP}, or the
+ * live blocks outgrow what it was sized for. The filter is sized for the whole device, so
+ * deleting even most of what a half-empty node holds leaves the rate far below target: a
+ * rebuild (every live fingerprint again, under the engine lock) is rare.
  *
  * <p>Not persisted: rebuilt at start from the block table, which is cheaper than keeping a second
  * file in step with the journal. Not thread-safe: the engine's metadata lock guards it.
@@ -22,12 +25,11 @@ public final class FingerprintFilter {
   /** Never size below this: tiny test nodes still get a filter that behaves like a filter. */
   static final long EXPECTED_BLOCKS_MIN = 1024;
 
-  /** Past 25% removed entries the real false-positive rate has roughly doubled: rebuild. */
-  static final double STALE_FRACTION = 0.25;
+  /** Rebuild once the estimated false-positive rate is twice the target. */
+  static final double REBUILD_FPP = 2 * FALSE_POSITIVE_RATE;
 
   private BloomFilter<byte[]> filter;
   private long expectedBlocks;
-  private long inserted;
   private long removedSinceBuild;
   private long lookups;
   private long negatives;
@@ -40,7 +42,6 @@ public final class FingerprintFilter {
 
   private BloomFilter<byte[]> create(long expected) {
     this.expectedBlocks = Math.max(EXPECTED_BLOCKS_MIN, expected);
-    this.inserted = 0;
     this.removedSinceBuild = 0;
     return BloomFilter.create(Funnels.byteArrayFunnel(), expectedBlocks, FALSE_POSITIVE_RATE);
   }
@@ -62,17 +63,25 @@ public final class FingerprintFilter {
 
   public void put(byte[] fingerprint) {
     filter.put(fingerprint);
-    inserted++;
   }
 
   public void noteRemoved() {
     removedSinceBuild++;
   }
 
-  /** True when removals or growth have made the filter worse than it was sized to be. */
+  /** True when dead entries or growth have made the filter worse than it was sized to be. */
   public boolean needsRebuild(long liveBlocks) {
-    return removedSinceBuild > STALE_FRACTION * Math.max(inserted, EXPECTED_BLOCKS_MIN)
-        || liveBlocks > expectedBlocks;
+    return liveBlocks > expectedBlocks || filter.expectedFpp() > REBUILD_FPP;
+  }
+
+  /** Fingerprints removed from the index since the last build (still set in the filter). */
+  public long removedSinceBuild() {
+    return removedSinceBuild;
+  }
+
+  /** The false-positive rate the bits now set give (Guava's estimate). */
+  public double expectedFpp() {
+    return filter.expectedFpp();
   }
 
   /**
