@@ -401,9 +401,11 @@ def run_fio(section, d, size, nj, runtime, cfg):
 def fio_warmup(t, cfg):
     """One unmeasured pass of the job kinds on every target alike, its files left in place: a
     fresh dvs mount is a fresh JVM whose JIT compiles for tens of seconds, and each kind of job
-    (one writer, four writers, duplicate data) runs code paths of its own. Four 512 MiB writes in
-    a row on a fresh mount ran 199, 343, 465, 573 MiB/s; the first 4-job write after warming with
-    1-job writes only ran 362 MiB/s, the next three 620-690."""
+    (one writer, four writers, duplicate data) runs code paths of its own. Six 512 MiB writes of
+    unique data in a row on a fresh mount ran 190, 279, 299, 424, 430, 437 MiB/s (C1 only:
+    139-169); the first 4-job write after three 1-job writes ran 319 MiB/s, the next three
+    364-388. (Measure with randrepeat=0, as jobs.fio does: fio's default seeds every run alike,
+    so a second run writes the same bytes, which dvs stores once.)"""
     d = os.path.join(t.dir, 'warmup')
     os.makedirs(d, exist_ok=True)
     rt = cfg['fio_runtime']
@@ -416,6 +418,18 @@ def fio_warmup(t, cfg):
     # with the filesystem's space reclaim (dvs: ~200 -> ~100 MB/s), a cost of its own, not the
     # write path's.
     os.sync()
+
+
+def delete_and_settle(d, cfg):
+    """Deletes a job's files, then lets every target reclaim the space before the next job
+    measures writes (the same pause for all). Without it the first writes after a delete share
+    the machine with the reclaim: dvs's 4-job write ran ~300 MB/s right after deleting the
+    1-job files and ~600 without the delete. The cost of a delete is a measurement of its own
+    (bench/RESULTS.md, hand measurements), not the write path's."""
+    for f in os.listdir(d):
+        os.unlink(os.path.join(d, f))
+    os.sync()
+    time.sleep(cfg['fio_settle'])
 
 
 def fio_suite(t, cfg):
@@ -439,14 +453,10 @@ def fio_suite(t, cfg):
         res['randwrite-4k-j%d' % nj] = run_fio('randwrite', d, have, nj, rt, cfg)
         drop_caches()
         res['randread-4k-j%d' % nj] = run_fio('randread', d, have, nj, rt, cfg)
-        for f in os.listdir(d):
-            os.unlink(os.path.join(d, f))
-        os.sync()
+        delete_and_settle(d, cfg)
     for sec in ('dedup50', 'dedup90'):
         res['seqwrite-1M-' + sec] = run_fio(sec, d, cfg['fio_size1'], 1, rt, cfg)
-        for f in os.listdir(d):
-            os.unlink(os.path.join(d, f))
-        os.sync()
+        delete_and_settle(d, cfg)
     for k, v in res.items():
         log('  %-8s %-22s %s' % (t.name, k, ('%.1f MB/s %.0f IOPS' % (v['MBps'], v['iops'])) if 'MBps' in v else v))
     return res
@@ -724,6 +734,8 @@ def main():
     cfg['fio_grace'] = int(os.environ.get('BENCH_FIO_GRACE', '240'))
     # BENCH_FIO_WARMUP=0 measures cold (a mount's first seconds, JIT still compiling).
     cfg['fio_warmup'] = os.environ.get('BENCH_FIO_WARMUP', '1') != '0'
+    # Seconds between deleting a job's files and the next job (see delete_and_settle).
+    cfg['fio_settle'] = float(os.environ.get('BENCH_FIO_SETTLE', '5'))
     cfg['work'] = a.work
     cfg['cache'] = os.path.join(a.work, 'cache')
     cfg['zfs_pool_size'] = os.environ.get('BENCH_ZFS_POOL', '20G')

@@ -87,8 +87,11 @@ def section(res, path):
              'every repetition; targets in rotating order.')
     L.append('- fio (`bench/fio/jobs.fio`): psync, direct=0 (FUSE), refill_buffers, end_fsync on writes, caches '
              'dropped before reads; file size %s (numjobs 1) and %s per job (numjobs 4), each job bounded to %d s; '
-             'reads and random writes run over what the sequential write reached in that time. %d repetition(s).'
-             % (cfg['fio_size1'], cfg['fio_size4'], cfg['fio_runtime'], cfg['reps'])
+             'reads and random writes run over what the sequential write reached in that time.%s %d repetition(s).'
+             % (cfg['fio_size1'], cfg['fio_size4'], cfg['fio_runtime'],
+                (' A job\'s files are deleted %g s before the next write job (space reclaim is measured apart, '
+                 'not inside the write jobs).' % cfg['fio_settle']) if cfg.get('fio_settle') else '',
+                cfg['reps'])
              + (' Before the measured jobs, every target runs the 1-job write, read, random write and random '
                 'read, the 4-job write and random write, and the 90%-duplicate write once, unmeasured, and keeps '
                 'its files (a fresh dvs mount is a fresh JVM whose JIT is still compiling; `BENCH_FIO_WARMUP=0` '
