@@ -594,10 +594,7 @@ public final class DedupEngine implements AutoCloseable {
     long from = -1;
     long to = -1;
     while (i < sorted.length) {
-      int j = i + 1;
-      while (j < sorted.length && sorted[j] == sorted[j - 1] + 1) {
-        j++;
-      }
+      int j = i + runLength(sorted, i, SpaceAllocator.NONE);
       long runFrom = sorted[i];
       long runTo = sorted[j - 1] + 1;
       if (from >= 0 && runFrom - to <= gapMax && free.allFree(to, runFrom)) {

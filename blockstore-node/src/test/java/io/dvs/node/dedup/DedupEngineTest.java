@@ -246,12 +246,18 @@ class DedupEngineTest {
     return blocks(seeds);
   }
 
-  @Test
-  void slowDiscardsNeitherBlockWritersNorHitNewData() throws Exception {
-    DataDirectory d = DataDirectory.openOrFormat(dir, 48, Fingerprinters.SHA_256);
+  /** A fresh engine whose device holds every discard until its gate opens. */
+  private GatedDiscards openGated(long capacityBlocks) {
+    DataDirectory d = DataDirectory.openOrFormat(dir, capacityBlocks, Fingerprinters.SHA_256);
     GatedDiscards device = new GatedDiscards(d.device());
     engine = DedupEngine.open(d.meta(), device, Fingerprinters.forName(Fingerprinters.SHA_256),
         false);
+    return device;
+  }
+
+  @Test
+  void slowDiscardsNeitherBlockWritersNorHitNewData() throws Exception {
+    GatedDiscards device = openGated(48);
     engine.write(pas(1, 16), seeds(1, 16), 0); // L0..L15
     engine.release(pas(1, 16));
     engine.commit();
@@ -289,10 +295,7 @@ class DedupEngineTest {
 
   @Test
   void aCrashWhileDiscardingLosesNothingCommitted() throws Exception {
-    DataDirectory d = DataDirectory.openOrFormat(dir, 64, Fingerprinters.SHA_256);
-    GatedDiscards device = new GatedDiscards(d.device());
-    engine = DedupEngine.open(d.meta(), device, Fingerprinters.forName(Fingerprinters.SHA_256),
-        false);
+    GatedDiscards device = openGated(64);
     engine.write(pas(1, 32), seeds(1, 32), 0); // L0..L31
     engine.commit();
     engine.release(pas(1, 16));
