@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,16 +62,6 @@ class RegistrationTest {
     }
   }
 
-  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + 8_000_000_000L;
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      Thread.sleep(20);
-    }
-  }
-
   @Test
   void registersWhenTheMsComesUpLateAndAgainAfterItRestarts() throws Exception {
     int msPort = freePort();
@@ -87,19 +76,19 @@ class RegistrationTest {
 
       FakeMs ms = new FakeMs();
       try (RpcServer server = ms.start(msPort)) {
-        await(() -> node.snId() == 7, "registration");
+        Await.until("registration", () -> node.snId() == 7);
         NodeOps.RegisterNode reg = ms.lastRegister;
         assertEquals(node.nodeUuid(), reg.nodeUuid());
         assertEquals("sn1.example", reg.host());
         assertEquals(node.address().getPort(), reg.port());
         assertEquals(64, reg.stats().capacityBlocks());
-        await(() -> ms.heartbeats.get() >= 1, "a heartbeat");
+        Await.until("a heartbeat", () -> ms.heartbeats.get() >= 1);
       }
 
       FakeMs restarted = new FakeMs(); // knows nobody: heartbeats get NOT_FOUND
       try (RpcServer server = restarted.start(msPort)) {
-        await(() -> restarted.registrations.get() >= 1, "re-registration");
-        await(() -> restarted.heartbeats.get() >= 1, "heartbeats after re-registration");
+        Await.until("re-registration", () -> restarted.registrations.get() >= 1);
+        Await.until("heartbeats after re-registration", () -> restarted.heartbeats.get() >= 1);
         assertEquals(node.nodeUuid(), restarted.lastRegister.nodeUuid());
         assertTrue(node.snId() == 7);
       }

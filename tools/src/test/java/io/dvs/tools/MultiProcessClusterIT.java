@@ -80,13 +80,10 @@ class MultiProcessClusterIT {
         try (io.dvs.client.net.MetaClient admin = new io.dvs.client.net.MetaClient(
             new java.net.InetSocketAddress("127.0.0.1",
                 Integer.parseInt(meta.substring(meta.lastIndexOf(':') + 1))))) {
-          long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
-          java.util.List<Long> used;
-          do { // SN stats reach the MS with their heartbeats
-            Thread.sleep(200);
-            used = admin.listNodes().stream().map(n -> n.stats().usedBlocks()).toList();
-          } while (used.stream().mapToLong(Long::longValue).sum() < blocks
-              && System.currentTimeMillis() < deadline);
+          // SN stats reach the MS with their heartbeats.
+          TestTrees.await("SN stats at the MS", START_TIMEOUT_MS, () -> usedBlocks(admin).stream()
+              .mapToLong(Long::longValue).sum() >= blocks);
+          java.util.List<Long> used = usedBlocks(admin);
           assertEquals(blocks, used.stream().mapToLong(Long::longValue).sum(),
               "three copies of 4096 distinct blocks over two SNs: " + used);
           assertTrue(used.stream().allMatch(u -> u > blocks / 4), "both SNs take a share: "
@@ -94,6 +91,10 @@ class MultiProcessClusterIT {
         }
       }
     }
+  }
+
+  private static java.util.List<Long> usedBlocks(io.dvs.client.net.MetaClient admin) {
+    return admin.listNodes().stream().map(n -> n.stats().usedBlocks()).toList();
   }
 
   private DvsProcess startNode(String meta) throws Exception {

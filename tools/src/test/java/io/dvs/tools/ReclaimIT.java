@@ -146,13 +146,7 @@ class ReclaimIT {
     });
   }
 
-  static void await(String what, BooleanSupplier condition) throws Exception {
-    long deadline = System.nanoTime() + RECLAIM_WAIT_MS * 1_000_000;
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within " + RECLAIM_WAIT_MS + " ms: " + what);
-      }
-      Thread.sleep(50);
-    }
+  private static void await(String what, BooleanSupplier condition) throws Exception {
+    TestTrees.await(what, RECLAIM_WAIT_MS, condition);
   }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -96,6 +97,17 @@ final class TestTrees {
   }
 
   /** FUSE tests need /dev/fuse, libfuse2 and root (CI runs as root). */
+  /** Polls {@code condition} (another process or thread makes it true) for {@code timeoutMs}. */
+  static void await(String what, long timeoutMs, BooleanSupplier condition) throws Exception {
+    long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("not within " + timeoutMs + " ms: " + what);
+      }
+      Thread.sleep(50);
+    }
+  }
+
   static boolean fuseAvailable() {
     return Files.exists(Path.of("/dev/fuse")) && "root".equals(System.getProperty("user.name"))
         && (Files.exists(Path.of("/usr/lib/x86_64-linux-gnu/libfuse.so.2"))

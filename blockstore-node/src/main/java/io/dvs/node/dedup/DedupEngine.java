@@ -756,6 +756,21 @@ public final class DedupEngine implements AutoCloseable {
     }
   }
 
+  /** Test hook: a writer out of space is parked until a running discard ends. */
+  boolean writerWaitsForDiscard() {
+    lock.lock();
+    try {
+      return lock.hasWaiters(discardEnded);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Test hook: close or crash has told the discarder to stop. */
+  boolean discardsStopping() {
+    return discardStopping;
+  }
+
   /** True while {@code location} is freed but not yet free (commit and discard pending). */
   boolean isQuarantined(long location) {
     lock.lock();

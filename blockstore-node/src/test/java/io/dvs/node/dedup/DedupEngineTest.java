@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dvs.node.Await;
 import io.dvs.node.store.DataDirectory;
 import io.dvs.protocol.DvsException;
 import io.dvs.protocol.ErrorCode;
@@ -271,7 +272,7 @@ class DedupEngineTest {
       // Out of free space: this write needs L0.. and waits for the discard, not NO_SPACE.
       Future<?> needsFreed =
           writer.submit(() -> engine.write(pas(201, 2), seeds(201, 2), 0));
-      Thread.sleep(200);
+      Await.until("the writer parked for the discard", engine::writerWaitsForDiscard);
       assertTrue(!needsFreed.isDone(), "the write waits for the discard in progress");
       device.gate.countDown();
       needsFreed.get(10, TimeUnit.SECONDS);
@@ -306,7 +307,7 @@ class DedupEngineTest {
     ExecutorService crasher = Executors.newSingleThreadExecutor();
     try {
       Future<?> crashed = crasher.submit(engine::crash);
-      Thread.sleep(100);
+      Await.until("the crash stopping the discarder", engine::discardsStopping);
       assertTrue(!crashed.isDone(), "a crash waits for the hole being punched");
       device.gate.countDown();
       crashed.get(10, TimeUnit.SECONDS);

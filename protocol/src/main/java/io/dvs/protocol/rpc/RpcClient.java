@@ -142,10 +142,7 @@ public final class RpcClient implements AutoCloseable {
   private CompletableFuture<byte[]> callInThisJvm(RpcServer.Dispatcher local, Frame request) {
     CompletableFuture<byte[]> result = new CompletableFuture<>();
     try {
-      if (closed) {
-        throw new DvsException(ErrorCode.UNAVAILABLE, "client for " + describe() + " is closed");
-      }
-      acquirePermit();
+      enterInThisJvm();
     } catch (DvsException e) {
       result.completeExceptionally(e);
       return result;
@@ -170,15 +167,20 @@ public final class RpcClient implements AutoCloseable {
     if (tooLarge(request)) {
       throw frameTooLarge(opcode, body);
     }
-    if (closed) {
-      throw new DvsException(ErrorCode.UNAVAILABLE, "client for " + describe() + " is closed");
-    }
-    acquirePermit();
+    enterInThisJvm();
     try {
       return local.callHere(request);
     } finally {
       inFlightPermits.release();
     }
+  }
+
+  /** A call to this JVM's server: refused once closed, else one permit, as over the wire. */
+  private void enterInThisJvm() {
+    if (closed) {
+      throw new DvsException(ErrorCode.UNAVAILABLE, "client for " + describe() + " is closed");
+    }
+    acquirePermit();
   }
 
   private static boolean tooLarge(Frame request) {
