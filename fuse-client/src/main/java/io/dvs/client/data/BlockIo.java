@@ -139,24 +139,27 @@ final class BlockIo {
 
   private void sendBatch(int snId, byte[] blocks, BlockAddress[] targets, List<Integer> batch) {
     long[] pas = new long[batch.size()];
-    byte[] data = new byte[batch.size() * BLOCK_SIZE_BYTES];
+    for (int j = 0; j < batch.size(); j++) {
+      pas[j] = targets[batch.get(j)].pa();
+    }
+    // The blocks go straight into the request's frame: no separate batch array to copy again.
+    BlockOps.WriteBlocks request = BlockOps.WriteBlocks.framed(pas);
+    byte[] data = request.data();
     CompletableFuture<Void> acked = new CompletableFuture<>();
     List<BlockAddress> addresses = new ArrayList<>(batch.size());
     for (int j = 0; j < batch.size(); j++) {
-      int slot = batch.get(j);
-      BlockAddress address = targets[slot];
-      pas[j] = address.pa();
+      BlockAddress address = targets[batch.get(j)];
       addresses.add(address);
-      System.arraycopy(blocks, slot * BLOCK_SIZE_BYTES, data, j * BLOCK_SIZE_BYTES,
+      System.arraycopy(blocks, batch.get(j) * BLOCK_SIZE_BYTES, data, request.blockOffset(j),
           BLOCK_SIZE_BYTES);
       // Registered before sending, so an acknowledgement can never come before the entry. The
       // request's data is never changed after sending, so reads may copy from it meanwhile.
-      inFlight.put(address, new InFlight(data, j * BLOCK_SIZE_BYTES, acked));
+      inFlight.put(address, new InFlight(data, request.blockOffset(j), acked));
       cache.invalidate(address); // an overwrite in place: the cached bytes are the old ones
     }
     CompletableFuture<byte[]> sent;
     try {
-      sent = storage.write(snId, new BlockOps.WriteBlocks(pas, data, 0));
+      sent = storage.write(snId, request);
     } catch (RuntimeException e) {
       settle(addresses, acked, e);
       throw e;

@@ -94,8 +94,10 @@ public final class FileData {
       long first = offset / BLOCK_SIZE_BYTES;
       long last = (offset + length - 1) / BLOCK_SIZE_BYTES;
       int n = (int) (last - first + 1);
-      byte[] blocks = new byte[n * BLOCK_SIZE_BYTES];
       int head = (int) (offset - first * BLOCK_SIZE_BYTES);
+      // Whole blocks (the common case) are stored from src itself: no second copy.
+      byte[] blocks = head == 0 && length == n * BLOCK_SIZE_BYTES && src.length == length
+          ? src : new byte[n * BLOCK_SIZE_BYTES];
       if (head != 0) {
         System.arraycopy(io.read(f.lpt, first, 1), 0, blocks, 0, BLOCK_SIZE_BYTES);
       }
@@ -103,7 +105,9 @@ public final class FileData {
         System.arraycopy(io.read(f.lpt, last, 1), 0, blocks, (n - 1) * BLOCK_SIZE_BYTES,
             BLOCK_SIZE_BYTES);
       }
-      System.arraycopy(src, 0, blocks, head, length);
+      if (blocks != src) {
+        System.arraycopy(src, 0, blocks, head, length);
+      }
       storeBlocks(f, first, blocks, n);
       InodeAttrs a = inode.attrs();
       long now = nowNs.getAsLong();

@@ -7,6 +7,7 @@ import com.google.common.base.Preconditions;
 import io.dvs.protocol.DvsException;
 import io.dvs.protocol.WireReader;
 import io.dvs.protocol.WireWriter;
+import java.util.Arrays;
 
 /** Storage-node messages: block data by PA. The SN never sees inodes or names. */
 public final class BlockOps {
@@ -38,13 +39,38 @@ public final class BlockOps {
       return dataOffset + i * BLOCK_SIZE_BYTES;
     }
 
+    /**
+     * A request whose {@link #data()} is already its encoding: the header is written into a new
+     * array of exactly the encoded size and the caller copies block {@code i} to
+     * {@link #blockOffset blockOffset(i)}. {@link #encode} then returns that array as it is, so
+     * a 1 MiB batch is not copied once more into a frame.
+     */
+    public static WriteBlocks framed(long[] pas) {
+      byte[] header = header(pas);
+      byte[] frame = new byte[header.length + pas.length * BLOCK_SIZE_BYTES];
+      System.arraycopy(header, 0, frame, 0, header.length);
+      return new WriteBlocks(pas, frame, header.length);
+    }
+
     public byte[] encode() {
-      WireWriter w = new WireWriter(4 + pas.length * (8 + BLOCK_SIZE_BYTES));
+      byte[] header = header(pas);
+      if (dataOffset == header.length && data.length == header.length
+          + pas.length * BLOCK_SIZE_BYTES
+          && Arrays.equals(data, 0, header.length, header, 0, header.length)) {
+        return data; // built by framed(): already the encoding
+      }
+      WireWriter w = new WireWriter(header.length + pas.length * BLOCK_SIZE_BYTES);
+      return w.raw(header, 0, header.length)
+          .raw(data, dataOffset, pas.length * BLOCK_SIZE_BYTES).toByteArray();
+    }
+
+    private static byte[] header(long[] pas) {
+      WireWriter w = new WireWriter(4 + pas.length * 8);
       w.i32(pas.length);
       for (long pa : pas) {
         w.i64(pa);
       }
-      return w.raw(data, dataOffset, pas.length * BLOCK_SIZE_BYTES).toByteArray();
+      return w.toByteArray();
     }
 
     public static WriteBlocks decode(byte[] body) {

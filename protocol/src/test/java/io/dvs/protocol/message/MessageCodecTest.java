@@ -4,6 +4,8 @@ import static io.dvs.protocol.ProtocolLimits.BATCH_BLOCKS_MAX;
 import static io.dvs.protocol.ProtocolLimits.BLOCK_SIZE_BYTES;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -129,6 +131,36 @@ class MessageCodecTest {
   }
 
   // ---- round trips ---------------------------------------------------------------------------
+
+  @Test
+  void aFramedWriteIsItsOwnEncodingAndDecodesLikeAnyOther() {
+    long[] pas = {9, 3, 1L << 40};
+    WriteBlocks framed = WriteBlocks.framed(pas);
+    byte[] blocks = new byte[3 * BLOCK_SIZE_BYTES];
+    new Random(4).nextBytes(blocks);
+    for (int i = 0; i < 3; i++) {
+      System.arraycopy(blocks, i * BLOCK_SIZE_BYTES, framed.data(), framed.blockOffset(i),
+          BLOCK_SIZE_BYTES);
+    }
+    byte[] body = framed.encode();
+    assertSame(framed.data(), body, "no copy of a framed batch");
+    assertArrayEquals(new WriteBlocks(pas, blocks, 0).encode(), body,
+        "same bytes as the copying encoder");
+    WriteBlocks got = WriteBlocks.decode(body);
+    assertArrayEquals(pas, got.pas());
+    assertArrayEquals(blocks, Arrays.copyOfRange(got.data(), got.blockOffset(0),
+        got.blockOffset(0) + 3 * BLOCK_SIZE_BYTES));
+  }
+
+  @Test
+  void anArrayThatOnlyLooksFramedIsCopiedWithTheRightHeader() {
+    WriteBlocks framed = WriteBlocks.framed(new long[] {1, 2});
+    // Same array and offset, other PAs: the header in the array no longer matches.
+    WriteBlocks other = new WriteBlocks(new long[] {1, 7}, framed.data(), framed.blockOffset(0));
+    byte[] body = other.encode();
+    assertNotSame(framed.data(), body);
+    assertArrayEquals(new long[] {1, 7}, WriteBlocks.decode(body).pas());
+  }
 
   @Test
   void writeBlocksKeepsPasAndData() {
