@@ -13,8 +13,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A {@link DvsFilesystem} mounted in the kernel through libfuse2 (jnr-fuse). libfuse's loop
- * runs multithreaded on its own thread; {@link #unmount} or an outside `fusermount -u` ends it.
+ * A {@link DvsFilesystem} mounted in the kernel through libfuse2: jnr-fuse's callbacks, served
+ * by {@link FuseSessionLoop} on Java threads; {@link #unmount} or an outside `fusermount -u`
+ * ends it.
  */
 public final class FuseMount {
   /** How long the kernel may take to mount us and send FUSE_INIT. */
@@ -64,7 +65,7 @@ public final class FuseMount {
   public static FuseMount mount(DvsFilesystem fs, Path mountPoint, List<String> extraOptions) {
     Path mp = mountPoint.toAbsolutePath().normalize();
     checkMountPoint(mp);
-    List<String> args = new ArrayList<>();
+    List<String> args = new ArrayList<>(List.of("dvs", "-f", mp.toString()));
     StringBuilder options = new StringBuilder(BASE_OPTIONS);
     if (isRoot()) {
       options.append(",allow_other");
@@ -77,8 +78,14 @@ public final class FuseMount {
     CompletableFuture<Integer> loop = new CompletableFuture<>();
     Thread thread = new Thread(() -> {
       try {
-        fs.mount(mp, true, false, args.toArray(new String[0]));
-        loop.complete(0);
+        int status = FuseSessionLoop.run(fs.operations(), args.toArray(new String[0]),
+            "dvs-fuse");
+        if (status == 0) {
+          loop.complete(0);
+        } else {
+          loop.completeExceptionally(new DvsException(ErrorCode.UNAVAILABLE,
+              "libfuse ended the mount of " + mp + " with status " + status));
+        }
       } catch (Throwable t) {
         loop.completeExceptionally(t);
       }

@@ -11,6 +11,8 @@ import io.dvs.client.FuseMount;
 import io.dvs.tools.cluster.EmbeddedCluster;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileSystemException;
@@ -77,6 +79,25 @@ class PosixIT {
     assertTrue(p.waitFor(5, TimeUnit.MINUTES), "timed out: " + script);
     assertEquals(0, p.exitValue(), "exit status of: " + script + "\n" + out);
     return out.trim();
+  }
+
+  /**
+   * FuseSessionLoop serves requests on Java threads. Under fuse_main_real, jffi attached each
+   * libfuse thread to the JVM for every callback (a new java.lang.Thread per request), which
+   * this counter saw as one started thread per request.
+   */
+  @Test
+  void requestsAreServedWithoutStartingThreads() throws Exception {
+    try (Mount m = Mount.start(tmp.resolve("data"), mnt)) {
+      ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+      sh(mnt, "mkdir warm && echo x > warm/f && cat warm/f >/dev/null");
+      long before = threads.getTotalStartedThreadCount();
+      // 400 files, a dozen requests each (LOOKUP, CREATE, GETATTR, WRITE, FLUSH, RELEASE...).
+      sh(mnt, "mkdir d && i=0; while [ $i -lt 400 ]; do echo $i > d/f$i; stat d/f$i >/dev/null;"
+          + " i=$((i+1)); done; ls d | wc -l");
+      long started = threads.getTotalStartedThreadCount() - before;
+      assertTrue(started < 100, started + " threads started to serve some 5,000 FUSE requests");
+    }
   }
 
   @Test

@@ -71,6 +71,11 @@ public final class DvsFilesystem extends FuseStubFS {
     return initialized;
   }
 
+  /** The callback table jnr-fuse built for this filesystem, for our own libfuse loop. */
+  public ru.serce.jnrfuse.struct.FuseOperations operations() {
+    return fuseOperations;
+  }
+
   private static int call(IntSupplier op) {
     try {
       return op.getAsInt();
