@@ -127,6 +127,54 @@ public final class BlockPlacement {
     return out;
   }
 
+  /**
+   * As {@link #take(byte[], int[])}, for new blocks of one file: with one SN taking writes (or
+   * none known yet) they come from the file's {@code reserve}, topped up a run at a time, so the
+   * file's consecutive blocks get consecutive PAs while other files are written too. With
+   * several SNs each block goes where its content maps, which a reserve cannot keep in order:
+   * then this is the plain take.
+   */
+  BlockAddress[] take(byte[] blocks, int[] indexes, Reserve reserve) {
+    int[] sns = targets;
+    if (sns.length > 1 || indexes.length == 0) {
+      giveBack(reserve);
+      return take(blocks, indexes);
+    }
+    int key = sns.length == 1 ? sns[0] : Wdacg.Alloc.ANY_SN;
+    BlockAddress[] out = new BlockAddress[indexes.length];
+    int filled = 0;
+    try {
+      while (filled < out.length) {
+        Reserve.Run run = reserve.run();
+        if (run == null || run.count() == 0 || reserve.pool() != key) {
+          giveBack(reserve);
+          run = pool(key).takeRun(Math.max(out.length - filled, Reserve.BLOCKS));
+        }
+        int n = Math.min(run.count(), out.length - filled);
+        for (int i = 0; i < n; i++) {
+          out[filled + i] = new BlockAddress(run.snId(), run.nextPa() + i);
+        }
+        filled += n;
+        reserve.set(key, run.rest(n));
+      }
+      return out;
+    } catch (RuntimeException e) {
+      // The MS refused a WDACG (or is away): the plain take decides, with its retries elsewhere.
+      int[] rest = Arrays.copyOfRange(indexes, filled, indexes.length);
+      BlockAddress[] more = take(blocks, rest);
+      System.arraycopy(more, 0, out, filled, more.length);
+      return out;
+    }
+  }
+
+  /** Puts what {@code reserve} holds back into its pool. */
+  void giveBack(Reserve reserve) {
+    Reserve.Run left = reserve.clear();
+    if (left != null) {
+      pool(reserve.pool()).giveBack(left);
+    }
+  }
+
   /** Rendezvous hashing: the SN whose mix with the content hash is largest. */
   static int snFor(int[] sns, byte[] blocks, int index) {
     long h = CONTENT_HASH.hashBytes(blocks, index * BLOCK_SIZE_BYTES, BLOCK_SIZE_BYTES).asLong();

@@ -108,11 +108,28 @@ public final class FileData {
       if (blocks != src) {
         System.arraycopy(src, 0, blocks, head, length);
       }
-      storeBlocks(f, first, blocks, n);
+      storeBlocks(f, first, blocks, n, f.reserve);
       InodeAttrs a = inode.attrs();
       long now = nowNs.getAsLong();
       namespace.setAttrs(inode,
           a.withSize(Math.max(a.size(), offset + length)).withTimes(a.atimeNs(), now, now));
+    } finally {
+      f.lock.writeLock().unlock();
+    }
+  }
+
+  /**
+   * A handle of the file was released: PAs it set aside for new blocks go back to the pool (the
+   * next write takes a new run), so closed files hold none.
+   */
+  public void released(Inode inode) {
+    FileState f = inode.file();
+    if (f == null) {
+      return;
+    }
+    f.lock.writeLock().lock();
+    try {
+      placement.giveBack(f.reserve);
     } finally {
       f.lock.writeLock().unlock();
     }
@@ -335,6 +352,11 @@ public final class FileData {
    * journal has waited for them and FLUSHed the SNs.
    */
   private void storeBlocks(FileState f, long first, byte[] blocks, int count) {
+    storeBlocks(f, first, blocks, count, null);
+  }
+
+  /** As above; with {@code reserve}, new PAs come from it (a write through a handle). */
+  private void storeBlocks(FileState f, long first, byte[] blocks, int count, Reserve reserve) {
     List<Long> holes = new ArrayList<>();
     List<Integer> fresh = new ArrayList<>();
     BlockAddress[] targets = new BlockAddress[count];
@@ -350,8 +372,9 @@ public final class FileData {
         fresh.add(i);
       }
     }
-    BlockAddress[] newAddresses =
-        placement.take(blocks, fresh.stream().mapToInt(Integer::intValue).toArray());
+    int[] freshIndexes = fresh.stream().mapToInt(Integer::intValue).toArray();
+    BlockAddress[] newAddresses = reserve == null ? placement.take(blocks, freshIndexes)
+        : placement.take(blocks, freshIndexes, reserve);
     for (int j = 0; j < fresh.size(); j++) {
       targets[fresh.get(j)] = newAddresses[j];
     }

@@ -12,6 +12,8 @@ public final class FileState {
   final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   final Lpt lpt = new Lpt();
   boolean loaded;
+  /** PAs set aside for this file's next new blocks while a handle writes it. */
+  final Reserve reserve = new Reserve();
   /**
    * Blocks the MS said the LPT maps when the inode was loaded; -1 if unknown. Good while the
    * LPT is not loaded: every change loads it first. Lets stat answer st_blocks for a file

@@ -84,6 +84,38 @@ public final class WdacgPool {
     return taken;
   }
 
+  /**
+   * Takes one run of consecutive PAs, at most {@code max} (fewer if the WDACG at the head of the
+   * pool has fewer left), waiting for a WDACG if the pool runs dry. For a file's reserve.
+   */
+  Reserve.Run takeRun(int max) {
+    while (true) {
+      CompletableFuture<Void> waitFor;
+      synchronized (this) {
+        Run run = runs.pollFirst();
+        if (run != null) {
+          long n = Math.min(run.remaining(), max);
+          available -= n;
+          if (n < run.remaining()) {
+            runs.addFirst(new Run(run.snId(), run.nextPa() + n, run.remaining() - n));
+          }
+          maybeRefill();
+          return new Reserve.Run(run.snId(), run.nextPa(), (int) n);
+        }
+        waitFor = maybeRefill();
+      }
+      waitFor.join(); // The WLIST wait: no PA until the MS answers.
+    }
+  }
+
+  /** PAs taken by {@link #takeRun} and not used come back, to be taken first. */
+  synchronized void giveBack(Reserve.Run run) {
+    if (run.count() > 0) {
+      runs.addFirst(new Run(run.snId(), run.nextPa(), run.count()));
+      available += run.count();
+    }
+  }
+
   /** Starts a refill when running low; returns the refill in flight (or a done future). */
   private CompletableFuture<Void> maybeRefill() {
     if (refill != null) {

@@ -81,7 +81,9 @@ final class FileOps {
 
   /** release: the last close of a handle; an unlinked inode goes with its last handle. */
   int release(long fh) {
-    ctx.namespace().released(ctx.handles().remove(fh));
+    Inode inode = ctx.handles().remove(fh);
+    ctx.data().released(inode);
+    ctx.namespace().released(inode);
     return 0;
   }
 

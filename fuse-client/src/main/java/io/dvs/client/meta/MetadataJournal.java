@@ -11,6 +11,7 @@ import io.dvs.protocol.message.JournalRecord;
 import io.dvs.protocol.message.LptExtent;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,8 +52,13 @@ public final class MetadataJournal {
   private long pendingBytes;
   /** Changes queued so far (attribute updates and records), for ship()'s "before this call". */
   private long queued;
-  /** The extents of the queued MapBlocks record that new ones may extend; ours, mutable. */
-  private List<LptExtent> openMapExtents;
+  /**
+   * The extents of each file's queued MapBlocks record that new ones may extend (ours, mutable):
+   * only records queued since the last record of another kind and not yet cut into a group, so
+   * an extent never moves past a record that could depend on it. Several files written at once
+   * (their records interleave) each keep one growing record.
+   */
+  private final Map<Long, List<LptExtent>> openMapExtents = new HashMap<>();
 
   /** Serialises shipping so groups reach the MS in sequence order. Guards the fields below. */
   private final ReentrantLock shipLock = new ReentrantLock();
@@ -100,28 +106,32 @@ public final class MetadataJournal {
       // before records that still name the inode (its blocks, entries, xattrs), and the delete
       // later in the group wins. Dropping them made the MS refuse such groups as a whole.
       queued++;
-      if (record instanceof JournalRecord.MapBlocks m
-          && records.peekLast() instanceof JournalRecord.MapBlocks last
-          && last.extents() == openMapExtents && last.ino() == m.ino()
-          && openMapExtents.size() + m.extents().size() <= JournalRecord.BLOCKS_PER_RECORD_MAX) {
-        // Extents of one file (a sequential write) extend one record in place, and an extent
+      List<LptExtent> open = record instanceof JournalRecord.MapBlocks m
+          ? openMapExtents.get(m.ino()) : null;
+      if (record instanceof JournalRecord.MapBlocks m && open != null
+          && open.size() + m.extents().size() <= JournalRecord.BLOCKS_PER_RECORD_MAX) {
+        // Extents of one file (a sequential write) extend its record in place, and an extent
         // that continues the last one grows it: the list is ours and still queued, so no group
-        // holds it yet. Only extents that stay separate add bytes.
+        // holds it yet. Only extents that stay separate add bytes. Records of other files in
+        // between are MapBlocks too (anything else closes every open record), and mappings of
+        // different files do not depend on each other's order.
         for (LptExtent x : m.extents()) {
-          int lastIndex = openMapExtents.size() - 1;
-          if (openMapExtents.get(lastIndex).continuedBy(x)) {
-            openMapExtents.set(lastIndex, openMapExtents.get(lastIndex).append(x));
+          int lastIndex = open.size() - 1;
+          if (open.get(lastIndex).continuedBy(x)) {
+            open.set(lastIndex, open.get(lastIndex).append(x));
           } else {
-            openMapExtents.add(x);
+            open.add(x);
             pendingBytes += LptExtent.ENCODED_BYTES;
           }
         }
       } else if (record instanceof JournalRecord.MapBlocks m) {
         pendingBytes += estimateBytes(record);
-        openMapExtents = new ArrayList<>(m.extents());
-        records.addLast(new JournalRecord.MapBlocks(m.ino(), openMapExtents));
+        open = new ArrayList<>(m.extents());
+        openMapExtents.put(m.ino(), open);
+        records.addLast(new JournalRecord.MapBlocks(m.ino(), open));
       } else {
         pendingBytes += estimateBytes(record);
+        openMapExtents.clear();
         records.addLast(record);
       }
     }
@@ -182,7 +192,8 @@ public final class MetadataJournal {
     }
   }
 
-  private JournalGroup nextGroup() {
+  // Package-private for MetadataJournalTest.
+  JournalGroup nextGroup() {
     List<JournalRecord> group = new ArrayList<>();
     synchronized (this) {
       if (dirtyAttrs.isEmpty() && records.isEmpty()) {
@@ -194,6 +205,7 @@ public final class MetadataJournal {
         bytes += 96;
       }
       dirtyAttrs.clear();
+      openMapExtents.clear(); // the records go into a group now: no longer ours to extend
       while (!records.isEmpty() && group.size() < ProtocolLimits.JOURNAL_RECORDS_MAX
           && (group.isEmpty() || bytes + estimateBytes(records.peekFirst()) <= GROUP_BYTES_MAX)) {
         JournalRecord r = records.pollFirst();

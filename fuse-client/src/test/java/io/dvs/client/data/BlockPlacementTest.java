@@ -126,4 +126,75 @@ class BlockPlacementTest {
     assertEquals(1, p.take(randomBlocks(4, 5), all(4))[0].snId());
     assertEquals(List.of(Wdacg.Alloc.ANY_SN), cluster.asked);
   }
+
+  /** PAs of a take, in order. */
+  private static long[] pas(BlockAddress[] taken) {
+    return java.util.Arrays.stream(taken).mapToLong(BlockAddress::pa).toArray();
+  }
+
+  private static boolean consecutive(long[] pas) {
+    for (int i = 1; i < pas.length; i++) {
+      if (pas[i] != pas[i - 1] + 1) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Test
+  void filesWrittenTogetherEachGetConsecutivePasFromTheirReserve() {
+    BlockPlacement p = placement(new FakeCluster().add(1, true, 0));
+    Reserve a = new Reserve();
+    Reserve b = new Reserve();
+    List<Long> aPas = new ArrayList<>();
+    List<Long> bPas = new ArrayList<>();
+    for (int round = 0; round < 8; round++) { // 32-block requests in turn, as 4 fio jobs send
+      for (long pa : pas(p.take(randomBlocks(32, round), all(32), a))) {
+        aPas.add(pa);
+      }
+      for (long pa : pas(p.take(randomBlocks(32, 100 + round), all(32), b))) {
+        bPas.add(pa);
+      }
+    }
+    assertTrue(consecutive(aPas.stream().mapToLong(Long::longValue).toArray()), "a: " + aPas);
+    assertTrue(consecutive(bPas.stream().mapToLong(Long::longValue).toArray()), "b: " + bPas);
+    Set<Long> all = new HashSet<>(aPas);
+    bPas.forEach(pa -> assertTrue(all.add(pa), "PA " + pa + " given twice"));
+  }
+
+  @Test
+  void whatAReserveHoldsGoesBackAndIsTakenFirst() {
+    BlockPlacement p = placement(new FakeCluster().add(1, true, 0));
+    Reserve r = new Reserve();
+    long first = p.take(randomBlocks(1, 1), all(1), r)[0].pa();
+    assertEquals(Reserve.BLOCKS - 1, r.run().count(), "the rest of the run is set aside");
+    p.giveBack(r);
+    assertEquals(null, r.run());
+    BlockAddress next = p.take(randomBlocks(1, 2), all(1))[0];
+    assertEquals(first + 1, next.pa(), "the returned PAs come first");
+  }
+
+  @Test
+  void withSeveralSnsContentDecidesAndTheReserveIsNotUsed() {
+    BlockPlacement p = placement(new FakeCluster().add(1, true, 0).add(2, true, 0));
+    Reserve r = new Reserve();
+    byte[] blocks = randomBlocks(200, 3);
+    BlockAddress[] plain = placement(new FakeCluster().add(1, true, 0).add(2, true, 0))
+        .take(blocks, all(200));
+    BlockAddress[] viaReserve = p.take(blocks, all(200), r);
+    for (int i = 0; i < 200; i++) {
+      assertEquals(plain[i].snId(), viaReserve[i].snId(), "block " + i);
+    }
+    assertEquals(null, r.run());
+  }
+
+  @Test
+  void aReserveThatCannotBeFilledFallsBackToThePlainTake() {
+    FakeCluster cluster = new FakeCluster().add(1, true, 0);
+    BlockPlacement p = placement(cluster);
+    cluster.refusing.add(1); // SN 1 full: the plain take leaves it and asks the MS for any SN
+    BlockAddress[] taken = p.take(randomBlocks(4, 4), all(4), new Reserve());
+    assertEquals(4, taken.length);
+    assertTrue(cluster.asked.contains(Wdacg.Alloc.ANY_SN), "asked: " + cluster.asked);
+  }
 }

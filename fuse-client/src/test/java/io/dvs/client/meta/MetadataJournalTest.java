@@ -1,0 +1,54 @@
+package io.dvs.client.meta;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.dvs.protocol.message.JournalRecord;
+import io.dvs.protocol.message.JournalRecord.MapBlocks;
+import io.dvs.protocol.message.JournalRecord.TruncateBlocks;
+import io.dvs.protocol.message.LptExtent;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** How queued LPT extents coalesce before a group is cut. */
+class MetadataJournalTest {
+  private final MetadataJournal journal = new MetadataJournal(null, null, 1, 1, 0);
+
+  /** File {@code ino} maps 32 blocks from {@code block} to PAs from {@code pa} on SN 1. */
+  private void map(long ino, long block, long pa) {
+    journal.append(new MapBlocks(ino, List.of(new LptExtent(block, 1, pa, 32))));
+  }
+
+  @Test
+  void filesWrittenTogetherKeepOneGrowingRecordEach() {
+    for (int i = 0; i < 8; i++) { // two files, 32 blocks at a time in turn, each from its reserve
+      map(10, 32L * i, 1000 + 32L * i);
+      map(20, 32L * i, 5000 + 32L * i);
+    }
+    List<JournalRecord> records = journal.nextGroup().records();
+    assertEquals(List.of(new MapBlocks(10, List.of(new LptExtent(0, 1, 1000, 256))),
+        new MapBlocks(20, List.of(new LptExtent(0, 1, 5000, 256)))), records);
+  }
+
+  @Test
+  void anotherKindOfRecordClosesTheOpenRecordsSoOrderIsKept() {
+    map(10, 0, 1000);
+    journal.append(new TruncateBlocks(10, 16));
+    map(10, 16, 2000); // after the truncate: must not be applied before it
+    map(20, 0, 3000);
+    List<JournalRecord> records = journal.nextGroup().records();
+    assertEquals(List.of(new MapBlocks(10, List.of(new LptExtent(0, 1, 1000, 32))),
+        new TruncateBlocks(10, 16),
+        new MapBlocks(10, List.of(new LptExtent(16, 1, 2000, 32))),
+        new MapBlocks(20, List.of(new LptExtent(0, 1, 3000, 32)))), records);
+  }
+
+  @Test
+  void aRecordInAGroupIsNeverExtendedAfterwards() {
+    map(10, 0, 1000);
+    List<JournalRecord> first = journal.nextGroup().records();
+    map(10, 32, 1032); // continues the extent, but the first record has left the queue
+    assertEquals(List.of(new MapBlocks(10, List.of(new LptExtent(0, 1, 1000, 32)))), first);
+    assertEquals(List.of(new MapBlocks(10, List.of(new LptExtent(32, 1, 1032, 32)))),
+        journal.nextGroup().records());
+  }
+}
