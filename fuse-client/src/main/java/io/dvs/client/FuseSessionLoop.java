@@ -40,6 +40,7 @@ final class FuseSessionLoop {
 
   /** From errno.h. */
   private static final int EINTR = 4;
+  private static final int ENODEV = 19;
 
   /**
    * {@code struct fuse_buf} of libfuse 2.9 on LP64: size_t size @0, enum flags @8, void *mem
@@ -164,8 +165,8 @@ final class FuseSessionLoop {
       if (res == -EINTR) {
         continue;
       }
-      if (res <= 0) {
-        if (res < 0) { // ENODEV after an unmount is res == -19 as well: the normal end
+      if (res <= 0) { // 0: the session ended (libfuse turns an unmount's ENODEV into 0)
+        if (res < 0) {
           endSession(res);
         }
         break;
@@ -190,7 +191,6 @@ final class FuseSessionLoop {
   }
 
   private void endSession(int res) {
-    final int ENODEV = 19;
     if (res != -ENODEV) {
       LOG.warning("reading /dev/fuse failed: errno " + -res + "; ending the session");
       synchronized (this) {
