@@ -145,14 +145,14 @@ public final class BlockPlacement {
     int filled = 0;
     try {
       while (filled < out.length) {
-        Reserve.Run run = reserve.run();
+        PaRun run = reserve.run();
         if (run == null || run.count() == 0 || reserve.pool() != key) {
           giveBack(reserve);
           run = pool(key).takeRun(Math.max(out.length - filled, Reserve.BLOCKS));
         }
         int n = Math.min(run.count(), out.length - filled);
         for (int i = 0; i < n; i++) {
-          out[filled + i] = new BlockAddress(run.snId(), run.nextPa() + i);
+          out[filled + i] = new BlockAddress(run.snId(), run.firstPa() + i);
         }
         filled += n;
         reserve.set(key, run.rest(n));
@@ -169,7 +169,7 @@ public final class BlockPlacement {
 
   /** Puts what {@code reserve} holds back into its pool. */
   void giveBack(Reserve reserve) {
-    Reserve.Run left = reserve.clear();
+    PaRun left = reserve.clear();
     if (left != null) {
       pool(reserve.pool()).giveBack(left);
     }

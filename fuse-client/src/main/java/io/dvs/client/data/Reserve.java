@@ -14,19 +14,12 @@ final class Reserve {
   /** PAs a file sets aside at a time: 1 MiB, eight 128 KiB FUSE writes. */
   static final int BLOCKS = 256;
 
-  /** {@code count} PAs from {@code nextPa} on SN {@code snId}. */
-  record Run(int snId, long nextPa, int count) {
-    Run rest(int taken) {
-      return new Run(snId, nextPa + taken, count - taken);
-    }
-  }
-
-  private Run run;
+  private PaRun run;
   /** The pool {@link #run} came from (BlockPlacement's key: an SN id or ANY_SN). */
   private int pool;
 
   /** The run set aside now, or null. */
-  Run run() {
+  PaRun run() {
     return run;
   }
 
@@ -34,14 +27,14 @@ final class Reserve {
     return pool;
   }
 
-  void set(int pool, Run run) {
+  void set(int pool, PaRun run) {
     this.pool = pool;
     this.run = run;
   }
 
   /** Empties the reserve; returns what it held (null if nothing). */
-  Run clear() {
-    Run r = run;
+  PaRun clear() {
+    PaRun r = run;
     run = null;
     return r != null && r.count() > 0 ? r : null;
   }

@@ -38,14 +38,12 @@ public final class WdacgPool {
     Wdacg allocate(int count);
   }
 
-  private record Run(int snId, long nextPa, long remaining) {}
-
   private final Source source;
   private final Executor executor;
   private final LongSupplier clockMs;
 
   /** Guarded by {@code this}. */
-  private final ArrayDeque<Run> runs = new ArrayDeque<>();
+  private final ArrayDeque<PaRun> runs = new ArrayDeque<>();
   private long available;
   private int batchBlocks = BATCH_BLOCKS_INITIAL;
   private long lastRefillAtMs;
@@ -62,23 +60,9 @@ public final class WdacgPool {
   public List<BlockAddress> take(int count) {
     List<BlockAddress> taken = new ArrayList<>(count);
     while (taken.size() < count) {
-      CompletableFuture<Void> waitFor;
-      synchronized (this) {
-        while (taken.size() < count && !runs.isEmpty()) {
-          Run run = runs.pollFirst();
-          long n = Math.min(run.remaining(), count - taken.size());
-          for (long i = 0; i < n; i++) {
-            taken.add(new BlockAddress(run.snId(), run.nextPa() + i));
-          }
-          available -= n;
-          if (n < run.remaining()) {
-            runs.addFirst(new Run(run.snId(), run.nextPa() + n, run.remaining() - n));
-          }
-        }
-        waitFor = maybeRefill();
-      }
-      if (taken.size() < count) {
-        waitFor.join(); // The WLIST wait: no PA until the MS answers.
+      PaRun run = takeRun(count - taken.size());
+      for (int i = 0; i < run.count(); i++) {
+        taken.add(new BlockAddress(run.snId(), run.firstPa() + i));
       }
     }
     return taken;
@@ -86,21 +70,21 @@ public final class WdacgPool {
 
   /**
    * Takes one run of consecutive PAs, at most {@code max} (fewer if the WDACG at the head of the
-   * pool has fewer left), waiting for a WDACG if the pool runs dry. For a file's reserve.
+   * pool has fewer left), waiting for a WDACG if the pool runs dry.
    */
-  Reserve.Run takeRun(int max) {
+  PaRun takeRun(int max) {
     while (true) {
       CompletableFuture<Void> waitFor;
       synchronized (this) {
-        Run run = runs.pollFirst();
+        PaRun run = runs.pollFirst();
         if (run != null) {
-          long n = Math.min(run.remaining(), max);
+          int n = Math.min(run.count(), max);
           available -= n;
-          if (n < run.remaining()) {
-            runs.addFirst(new Run(run.snId(), run.nextPa() + n, run.remaining() - n));
+          if (n < run.count()) {
+            runs.addFirst(run.rest(n));
           }
           maybeRefill();
-          return new Reserve.Run(run.snId(), run.nextPa(), (int) n);
+          return new PaRun(run.snId(), run.firstPa(), n);
         }
         waitFor = maybeRefill();
       }
@@ -109,9 +93,9 @@ public final class WdacgPool {
   }
 
   /** PAs taken by {@link #takeRun} and not used come back, to be taken first. */
-  synchronized void giveBack(Reserve.Run run) {
+  synchronized void giveBack(PaRun run) {
     if (run.count() > 0) {
-      runs.addFirst(new Run(run.snId(), run.nextPa(), run.count()));
+      runs.addFirst(run);
       available += run.count();
     }
   }
@@ -154,7 +138,7 @@ public final class WdacgPool {
   private synchronized void add(Wdacg wdacg) {
     for (int i = 0; i < wdacg.paStarts().length; i++) {
       if (wdacg.counts()[i] > 0) {
-        runs.addLast(new Run(wdacg.snId(), wdacg.paStarts()[i], wdacg.counts()[i]));
+        runs.addLast(new PaRun(wdacg.snId(), wdacg.paStarts()[i], wdacg.counts()[i]));
         available += wdacg.counts()[i];
       }
     }
