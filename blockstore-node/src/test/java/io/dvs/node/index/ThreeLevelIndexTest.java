@@ -23,6 +23,20 @@ import org.junit.jupiter.api.Test;
 class ThreeLevelIndexTest {
   @Property(tries = 100)
   void behavesLikeAMap(@ForAll long seed, @ForAll @IntRange(min = 1, max = 400) int ops) {
+    behavesLikeAMap(seed, ops, 2);
+  }
+
+  /**
+   * Key3 spread over all 256 values while key1, key2 and the suffix still collide: one level-3
+   * table holds many slots side by side, so every insert and remove moves the slots after it.
+   */
+  @Property(tries = 100)
+  void slotsSideBySideBehaveLikeAMap(@ForAll long seed,
+      @ForAll @IntRange(min = 1, max = 1500) int ops) {
+    behavesLikeAMap(seed, ops, 256);
+  }
+
+  private static void behavesLikeAMap(long seed, int ops, int key3Values) {
     Random random = new Random(seed);
     Map<ByteBuffer, Long> model = new HashMap<>();
     Map<Long, byte[]> byLocation = new HashMap<>();
@@ -33,7 +47,8 @@ class ThreeLevelIndexTest {
     for (int i = 0; i < ops; i++) {
       byte[] fp = new byte[32];
       for (int b = 0; b < fp.length; b++) {
-        fp[b] = (byte) random.nextInt(b < 7 ? 2 : 256); // prefixes collide, tails differ
+        // prefixes collide, tails differ
+        fp[b] = (byte) random.nextInt(b == 2 ? key3Values : b < 7 ? 2 : 256);
       }
       ByteBuffer key = ByteBuffer.wrap(fp);
       if (random.nextInt(3) == 0 && !stored.isEmpty()) {
