@@ -114,17 +114,11 @@ public final class FingerprintFilter {
   /** True if the fingerprint may be stored; false means "definitely new". Counted. */
   public boolean mightContain(byte[] fingerprint) {
     lookups++;
-    long hash = hash(fingerprint);
-    int start = blockStart(hash);
-    long bits = mix(hash);
-    for (int i = 0; i < PROBES; i++, bits >>>= 9) {
-      int bit = (int) bits & (BITS_PER_FILTER_BLOCK - 1);
-      if ((words[start + (bit >>> 6)] & (1L << bit)) == 0) {
-        negatives++;
-        return false;
-      }
+    boolean maybe = probe(fingerprint, false);
+    if (!maybe) {
+      negatives++;
     }
-    return true;
+    return maybe;
   }
 
   /** The filter said maybe and the index said no. */
@@ -133,6 +127,14 @@ public final class FingerprintFilter {
   }
 
   public void put(byte[] fingerprint) {
+    probe(fingerprint, true);
+  }
+
+  /**
+   * The fingerprint's {@link #PROBES} bits in its block, chosen 9 bits at a time from a second
+   * mix of its hash. True if all were set; with {@code set}, sets the missing ones (and is true).
+   */
+  private boolean probe(byte[] fingerprint, boolean set) {
     long hash = hash(fingerprint);
     int start = blockStart(hash);
     long bits = mix(hash);
@@ -141,10 +143,14 @@ public final class FingerprintFilter {
       int w = start + (bit >>> 6);
       long mask = 1L << bit;
       if ((words[w] & mask) == 0) {
+        if (!set) {
+          return false;
+        }
         words[w] |= mask;
         bitsSet++;
       }
     }
+    return true;
   }
 
   public void noteRemoved() {
