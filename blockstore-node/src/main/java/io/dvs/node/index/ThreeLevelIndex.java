@@ -100,8 +100,7 @@ public final class ThreeLevelIndex implements FingerprintIndex {
     int k1 = fingerprint[0] & 0xFF;
     int k2 = fingerprint[1] & 0xFF;
     int k3 = fingerprint[2] & 0xFF;
-    int[][] level2 = starts[k1];
-    int[] start = level2 == null ? null : level2[k2];
+    int[] start = existingLevel3(k1, k2);
     if (start == null) {
       return NO_LOCATION;
     }
@@ -163,8 +162,7 @@ public final class ThreeLevelIndex implements FingerprintIndex {
     int k1 = fingerprint[0] & 0xFF;
     int k2 = fingerprint[1] & 0xFF;
     int k3 = fingerprint[2] & 0xFF;
-    int[][] level2 = starts[k1];
-    int[] start = level2 == null ? null : level2[k2];
+    int[] start = existingLevel3(k1, k2);
     long[] slots = start == null ? null : entries[k1][k2];
     int at = start == null ? -1 : indexOf(slots, start[k3], start[k3 + 1], entry);
     Verify.verify(at >= 0, "index has no entry for L %s under its fingerprint", location);
@@ -215,6 +213,12 @@ public final class ThreeLevelIndex implements FingerprintIndex {
   private static void checkLength(byte[] fingerprint) {
     Preconditions.checkArgument(fingerprint.length >= FINGERPRINT_BYTES_MIN,
         "fingerprint of %s bytes (expected: >= %s)", fingerprint.length, FINGERPRINT_BYTES_MIN);
+  }
+
+  /** The slot starts of level-3 table (k1, k2), or null if it was never made. */
+  private int[] existingLevel3(int k1, int k2) {
+    int[][] level2 = starts[k1];
+    return level2 == null ? null : level2[k2];
   }
 
   /** The slot starts of level-3 table (k1, k2), made with its levels on first use. */

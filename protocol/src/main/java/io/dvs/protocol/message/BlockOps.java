@@ -7,7 +7,7 @@ import com.google.common.base.Preconditions;
 import io.dvs.protocol.DvsException;
 import io.dvs.protocol.WireReader;
 import io.dvs.protocol.WireWriter;
-import java.util.Arrays;
+import java.nio.ByteBuffer;
 
 /** Storage-node messages: block data by PA. The SN never sees inodes or names. */
 public final class BlockOps {
@@ -53,15 +53,34 @@ public final class BlockOps {
     }
 
     public byte[] encode() {
-      byte[] header = header(pas);
-      if (dataOffset == header.length && data.length == header.length
-          + pas.length * BLOCK_SIZE_BYTES
-          && Arrays.equals(data, 0, header.length, header, 0, header.length)) {
-        return data; // built by framed(): already the encoding
+      if (isOwnEncoding()) {
+        return data; // built by framed()
       }
+      byte[] header = header(pas);
       WireWriter w = new WireWriter(header.length + pas.length * BLOCK_SIZE_BYTES);
       return w.raw(header, 0, header.length)
           .raw(data, dataOffset, pas.length * BLOCK_SIZE_BYTES).toByteArray();
+    }
+
+    /**
+     * True if {@link #data()} is exactly this request's encoding, as {@link #framed} makes it:
+     * read in place (big-endian, as WireWriter writes), so a framed batch is not encoded twice.
+     */
+    private boolean isOwnEncoding() {
+      int headerBytes = 4 + pas.length * 8;
+      if (dataOffset != headerBytes || data.length != headerBytes + pas.length * BLOCK_SIZE_BYTES) {
+        return false;
+      }
+      ByteBuffer frame = ByteBuffer.wrap(data);
+      if (frame.getInt(0) != pas.length) {
+        return false;
+      }
+      for (int i = 0; i < pas.length; i++) {
+        if (frame.getLong(4 + i * 8) != pas[i]) {
+          return false;
+        }
+      }
+      return true;
     }
 
     private static byte[] header(long[] pas) {
