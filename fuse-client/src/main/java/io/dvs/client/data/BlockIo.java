@@ -16,8 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Block reads and writes against the SNs, through the {@link BlockCache}. Blocks for one SN go
- * in batches of up to {@link io.dvs.protocol.ProtocolLimits#BATCH_BLOCKS_MAX}, and every batch
+ * Block reads and writes against the SNs. Blocks for one SN go in batches of up to {@link io.dvs.protocol.ProtocolLimits#BATCH_BLOCKS_MAX}, and every batch
  * of a call is in flight at once (one connection per SN carries many requests).
  *
  * <p>Writes are write-behind: {@link #write} returns once its batches are sent, so one writer
@@ -31,14 +30,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class BlockIo {
   private final StorageClients storage;
-  private final BlockCache cache;
-
-  /**
-   * Reads of at most this many blocks go into the {@link BlockCache}: small reads are the random
-   * hot blocks it is for. A large read is a sequential stream that the kernel's page cache keeps;
-   * caching it here only cost copies and pushed the hot blocks out.
-   */
-  static final int CACHED_READ_BLOCKS_MAX = 4;
 
   /** A block sent but not yet acknowledged (at {@code offset} of its request's data). */
   private record InFlight(byte[] data, int offset, CompletableFuture<Void> acked) {}
@@ -46,13 +37,8 @@ final class BlockIo {
   /** By address; an entry leaves when its write is acknowledged or fails. */
   private final Map<BlockAddress, InFlight> inFlight = new ConcurrentHashMap<>();
 
-  BlockIo(StorageClients storage, BlockCache cache) {
+  BlockIo(StorageClients storage) {
     this.storage = storage;
-    this.cache = cache;
-  }
-
-  BlockCache cache() {
-    return cache;
   }
 
   /** Reads {@code count} logical blocks of {@code lpt} from {@code first}; holes are zeros. */
@@ -65,24 +51,20 @@ final class BlockIo {
         continue;
       }
       InFlight pending = inFlight.get(a);
-      byte[] cached = pending != null ? null : cache.get(a);
       if (pending != null) {
         System.arraycopy(pending.data(), pending.offset(), out, i * BLOCK_SIZE_BYTES,
             BLOCK_SIZE_BYTES);
-      } else if (cached != null) {
-        System.arraycopy(cached, 0, out, i * BLOCK_SIZE_BYTES, BLOCK_SIZE_BYTES);
       } else {
         bySn.computeIfAbsent(a.snId(), k -> new ArrayList<>()).add(new long[] {a.pa(), i});
       }
     }
-    boolean keep = count <= CACHED_READ_BLOCKS_MAX;
     if (bySn.size() == 1 && bySn.values().iterator().next().size() <= BATCH_BLOCKS_MAX) {
       // One request (the usual case): made on this thread, which would only wait for it.
       Map.Entry<Integer, List<long[]>> sn = bySn.entrySet().iterator().next();
       List<long[]> batch = sn.getValue();
       long[] pas = batch.stream().mapToLong(r -> r[0]).toArray();
       byte[] data = storage.readNow(sn.getKey(), new BlockOps.ReadBlocks(pas));
-      place(sn.getKey(), batch, pas, data, out, keep);
+      place(batch, pas, data, out);
       return out;
     }
     List<CompletableFuture<Void>> reads = new ArrayList<>();
@@ -93,7 +75,7 @@ final class BlockIo {
         List<long[]> batch = rows.subList(from, Math.min(rows.size(), from + BATCH_BLOCKS_MAX));
         long[] pas = batch.stream().mapToLong(r -> r[0]).toArray();
         reads.add(storage.read(snId, new BlockOps.ReadBlocks(pas))
-            .thenAccept(data -> place(snId, batch, pas, data, out, keep)));
+            .thenAccept(data -> place(batch, pas, data, out)));
       }
     }
     join(reads);
@@ -101,15 +83,11 @@ final class BlockIo {
   }
 
   /** Copies the blocks an SN returned for {@code batch} ([pa, slot] rows) into their slots. */
-  private void place(int snId, List<long[]> batch, long[] pas, byte[] data, byte[] out,
-      boolean keep) {
+  private static void place(List<long[]> batch, long[] pas, byte[] data, byte[] out) {
     checkLength(data, pas.length);
     for (int j = 0; j < batch.size(); j++) {
       System.arraycopy(data, j * BLOCK_SIZE_BYTES, out,
           (int) batch.get(j)[1] * BLOCK_SIZE_BYTES, BLOCK_SIZE_BYTES);
-      if (keep) {
-        cache.put(new BlockAddress(snId, pas[j]), data, j * BLOCK_SIZE_BYTES);
-      }
     }
   }
 
@@ -155,7 +133,6 @@ final class BlockIo {
       // Registered before sending, so an acknowledgement can never come before the entry. The
       // request's data is never changed after sending, so reads may copy from it meanwhile.
       inFlight.put(address, new InFlight(data, request.blockOffset(j), acked));
-      cache.invalidate(address); // an overwrite in place: the cached bytes are the old ones
     }
     CompletableFuture<byte[]> sent;
     try {
@@ -167,16 +144,13 @@ final class BlockIo {
     sent.whenComplete((ok, error) -> settle(addresses, acked, error));
   }
 
-  /** The write of {@code addresses} ended: they leave the in-flight table; a failure uncaches. */
+  /** The write of {@code addresses} ended: they leave the in-flight table. */
   private void settle(List<BlockAddress> addresses, CompletableFuture<Void> acked,
       Throwable error) {
     for (BlockAddress a : addresses) {
       InFlight entry = inFlight.get(a);
       if (entry != null && entry.acked() == acked) {
         inFlight.remove(a, entry);
-      }
-      if (error != null) {
-        cache.invalidate(a); // The SN may not hold what the cache would claim.
       }
     }
     acked.complete(null);

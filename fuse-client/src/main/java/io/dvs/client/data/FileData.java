@@ -25,7 +25,9 @@ import java.util.function.LongSupplier;
  * all-zero block becomes a hole; a mapped block is overwritten in place (same SN and PA, no
  * metadata change); an unmapped one takes a PA on the SN its content maps to, and its new LPT row is
  * queued in the journal once the SN has acknowledged the data. Reads go straight to the SNs,
- * one batched request per SN, through a bounded block cache.
+ * one batched request per SN. Nothing is cached here: the kernel's page cache keeps what was read
+ * and written (the mount's auto_cache keeps it across opens), and a block being written is read
+ * from the write still in flight.
  *
  * <p>Lock order: a file's lock, then the namespace's monitor (never the other way round).
  */
@@ -50,7 +52,7 @@ public final class FileData {
 
   public FileData(StorageClients storage, BlockPlacement placement, MetadataJournal journal,
       Namespace namespace, LptSource lptSource, LongSupplier nowNs, long volumeSizeBytes) {
-    this.io = new BlockIo(storage, new BlockCache(BlockCache.CACHE_BYTES_MAX));
+    this.io = new BlockIo(storage);
     this.placement = placement;
     this.journal = journal;
     this.namespace = namespace;
@@ -237,14 +239,9 @@ public final class FileData {
     return f.mappedBlocksIfLoaded() * (BLOCK_SIZE_BYTES / 512);
   }
 
-  /** The block cache (tests and status read its size). */
-  public BlockCache cache() {
-    return io.cache();
-  }
-
   /**
    * The inode is gone (its last name and handle): the MS releases its PAs; here the count for
-   * statfs drops and cached blocks go. Called under the namespace's monitor, so the file lock
+   * statfs drops and the LPT's memory goes. Called under the namespace's monitor, so the file lock
    * is only tried (lock order); a file nobody can open any more is rarely locked.
    */
   private void forget(Inode inode) {
@@ -263,9 +260,6 @@ public final class FileData {
 
   private void forgetBlocks(List<Lpt.MappedBlock> removed) {
     mappedDelta.addAndGet(-removed.size());
-    for (Lpt.MappedBlock m : removed) {
-      io.cache().invalidate(m.address());
-    }
   }
 
   /** Journals released rows in records of at most BLOCKS_PER_RECORD_MAX. */
