@@ -12,11 +12,11 @@ import jnr.ffi.annotations.SaveError;
 import jnr.ffi.annotations.Variadic;
 
 /**
- * The few Linux calls the JDK does not expose and the plugins need for discard:
- * {@code fallocate(PUNCH_HOLE)} and {@code ioctl(BLKDISCARD)}, on a descriptor of our own (the
- * JDK hides a FileChannel's). Shared by the {@code file} and {@code ssd} plugins. Where libc
- * cannot be loaded (not Linux), {@link #available()} is false and callers make discard a no-op:
- * a discard is a hint, never needed for correctness.
+ * The few Linux calls the JDK does not expose and the plugins need: {@code fallocate(PUNCH_HOLE)}
+ * and {@code ioctl(BLKDISCARD)} for discard, {@code sync_file_range} to start writeback early, on
+ * a descriptor of our own (the JDK hides a FileChannel's). Shared by the {@code file} and
+ * {@code ssd} plugins. Where libc cannot be loaded (not Linux), {@link #available()} is false and
+ * callers make these calls no-ops: each is a hint, never needed for correctness.
  */
 public final class LinuxLibC {
   private static final Logger LOG = Logger.getLogger(LinuxLibC.class.getName());
@@ -24,6 +24,9 @@ public final class LinuxLibC {
   /** From linux/falloc.h: keep the file length, and deallocate the range. */
   public static final int FALLOC_FL_KEEP_SIZE = 0x01;
   public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+
+  /** From linux/fs.h: start writeback of the range's dirty pages, do not wait for it. */
+  public static final int SYNC_FILE_RANGE_WRITE = 0x02;
 
   /** From linux/fs.h: _IO(0x12, 119), argument uint64_t[2] = {offset, length} in bytes. */
   public static final long BLKDISCARD = 0x1277;
@@ -45,6 +48,9 @@ public final class LinuxLibC {
     @SaveError
     int fallocate(int fd, int mode, long offset, long length);
 
+    @SaveError
+    int sync_file_range(int fd, long offset, long nbytes, int flags);
+
     int close(int fd);
   }
 
@@ -65,6 +71,14 @@ public final class LinuxLibC {
   public static boolean punchHole(int fd, long offsetBytes, long lengthBytes) {
     return LIBC.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offsetBytes,
         lengthBytes) == 0;
+  }
+
+  /**
+   * sync_file_range(0, 0, WRITE): starts writeback of every dirty page of the file, without
+   * waiting for it (it may wait for room in the device's request queue); true on success.
+   */
+  public static boolean startWriteback(int fd) {
+    return LIBC.sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) == 0;
   }
 
   /** ioctl(BLKDISCARD) on a block device; true on success. */

@@ -24,7 +24,9 @@ import java.util.Objects;
  * byte {@code n x 4096}, so the image can be inspected with {@code dd}. Whoever creates it records
  * what it is (the SN names it in its superblock). The file is created with
  * {@code setLength} (ftruncate), so an unwritten block takes no space; {@link #discard} punches a
- * hole (fallocate) where the OS and file system allow, and is a no-op elsewhere.
+ * hole (fallocate) where the OS and file system allow, and is a no-op elsewhere. Writes go to the
+ * page cache, and their writeback starts every few MiB ({@link Writeback}), so a {@link #sync}
+ * waits for little.
  */
 public final class FileBlockDevice implements BlockDevice {
   /**
@@ -37,12 +39,14 @@ public final class FileBlockDevice implements BlockDevice {
   private final FileChannel channel;
   private final long capacityBlocks;
   private final HolePuncher holePuncher;
+  private final Writeback writeback;
 
   private FileBlockDevice(Path path, FileChannel channel, long capacityBlocks) {
     this.path = path;
     this.channel = channel;
     this.capacityBlocks = capacityBlocks;
     this.holePuncher = HolePuncher.open(path);
+    this.writeback = Writeback.open(path);
   }
 
   /** Creates a sparse file of {@code capacityBlocks} blocks; fails if {@code path} exists. */
@@ -127,6 +131,12 @@ public final class FileBlockDevice implements BlockDevice {
     while (buffer.hasRemaining()) {
       channel.write(buffer, position + buffer.position() - off);
     }
+    writeback.written((long) count * BLOCK_SIZE_BYTES);
+  }
+
+  /** Writebacks started early so far (for tests). */
+  long writebackKicks() {
+    return writeback.kicks();
   }
 
   @Override
@@ -144,6 +154,7 @@ public final class FileBlockDevice implements BlockDevice {
   @Override
   public void close() throws IOException {
     try {
+      writeback.close();
       holePuncher.close();
     } finally {
       channel.close();

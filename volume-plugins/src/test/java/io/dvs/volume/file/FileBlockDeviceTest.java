@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dvs.volume.BlockDevice;
+import io.dvs.volume.LinuxLibC;
 import io.dvs.volume.VolumePlugin;
 import io.dvs.volume.VolumePlugins;
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -89,6 +91,34 @@ class FileBlockDeviceTest {
         dev.read(10, got, 0);
         assertArrayEquals(new byte[B], got);
       }
+    }
+  }
+
+  @Test
+  void writebackStartsEveryFewMibAndDataStaysIntact() throws Exception {
+    Path path = dir.resolve("dev.img");
+    int batch = 64;
+    int batches = (int) (2 * Writeback.KICK_BYTES / (batch * B)) + 1;
+    byte[] data = new byte[batch * B];
+    try (FileBlockDevice dev = FileBlockDevice.create(path, (long) batches * batch)) {
+      Random random = new Random(3);
+      dev.write(0, 1, data, 0);
+      assertEquals(0, dev.writebackKicks(), "one block starts no writeback");
+      for (int i = 0; i < batches; i++) {
+        random.nextBytes(data);
+        dev.write((long) i * batch, batch, data, 0);
+      }
+      if (LinuxLibC.available()) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (dev.writebackKicks() == 0 && System.nanoTime() < deadline) {
+          Thread.sleep(10);
+        }
+        assertTrue(dev.writebackKicks() >= 1, "writeback started after "
+            + batches * batch * (long) B + " bytes");
+      }
+      byte[] got = new byte[batch * B];
+      dev.read((long) (batches - 1) * batch, batch, got, 0);
+      assertArrayEquals(data, got);
     }
   }
 
