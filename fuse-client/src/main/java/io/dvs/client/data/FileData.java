@@ -16,6 +16,7 @@ import io.dvs.protocol.message.MetadataOps;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
@@ -83,8 +84,12 @@ public final class FileData {
     }
   }
 
-  /** Writes {@code length} bytes of {@code src} at {@code offset}, growing the file. */
+  /**
+   * Writes the first {@code length} bytes of {@code src} at {@code offset}, growing the file.
+   * {@code src} is not kept: the caller may reuse it once this returns.
+   */
   public void write(Inode inode, long offset, byte[] src, int length) {
+    Objects.checkFromIndexSize(0, length, src.length);
     if (length == 0) {
       return;
     }
@@ -98,7 +103,7 @@ public final class FileData {
       int n = (int) (last - first + 1);
       int head = (int) (offset - first * BLOCK_SIZE_BYTES);
       // Whole blocks (the common case) are stored from src itself: no second copy.
-      byte[] blocks = head == 0 && length == n * BLOCK_SIZE_BYTES && src.length == length
+      byte[] blocks = head == 0 && length == n * BLOCK_SIZE_BYTES
           ? src : new byte[n * BLOCK_SIZE_BYTES];
       if (head != 0) {
         System.arraycopy(io.read(f.lpt, first, 1), 0, blocks, 0, BLOCK_SIZE_BYTES);

@@ -9,6 +9,17 @@ final class FileOps {
   /** Largest read or write FUSE sends with max_read/max_write=128 KiB; bounds our buffers. */
   static final int IO_BYTES_MAX = 1 << 20;
 
+  /** A write of up to max_write bytes, the size of almost every write the kernel sends. */
+  static final int WRITE_BUFFER_BYTES = 128 << 10;
+
+  /**
+   * Per FUSE worker, the buffer a write's bytes come into from the kernel's request. The data
+   * path has copied them onward (into the SNs' request frames) when the write returns, so the
+   * worker's next write reuses it: 128 KiB less garbage per write.
+   */
+  private static final ThreadLocal<byte[]> WRITE_BUFFER =
+      ThreadLocal.withInitial(() -> new byte[WRITE_BUFFER_BYTES]);
+
   private final FsContext ctx;
 
   FileOps(FsContext ctx) {
@@ -53,7 +64,7 @@ final class FileOps {
   int write(long fh, Pointer buf, long size, long offset, Caller caller) {
     checkIo(size, offset);
     Inode inode = ctx.handles().get(fh);
-    byte[] bytes = new byte[(int) size];
+    byte[] bytes = size <= WRITE_BUFFER_BYTES ? WRITE_BUFFER.get() : new byte[(int) size];
     buf.get(0, bytes, 0, (int) size);
     ctx.data().write(inode, offset, bytes, (int) size);
     if (!caller.isRoot()) {
