@@ -16,8 +16,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Block reads and writes against the SNs. Blocks for one SN go in batches of up to {@link io.dvs.protocol.ProtocolLimits#BATCH_BLOCKS_MAX}, and every batch
- * of a call is in flight at once (one connection per SN carries many requests).
+ * Block reads and writes against the SNs. Blocks for one SN go in batches of up to
+ * {@link io.dvs.protocol.ProtocolLimits#BATCH_BLOCKS_MAX}, and every batch of a call is in
+ * flight at once (one connection per SN carries many requests).
  *
  * <p>Writes are write-behind: {@link #write} returns once its batches are sent, so one writer
  * keeps several requests in flight instead of waiting a round trip per FUSE request. What keeps
@@ -63,8 +64,7 @@ final class BlockIo {
       Map.Entry<Integer, List<long[]>> sn = bySn.entrySet().iterator().next();
       List<long[]> batch = sn.getValue();
       long[] pas = batch.stream().mapToLong(r -> r[0]).toArray();
-      byte[] data = storage.readNow(sn.getKey(), new BlockOps.ReadBlocks(pas));
-      place(batch, pas, data, out);
+      place(batch, storage.readNow(sn.getKey(), new BlockOps.ReadBlocks(pas)), out);
       return out;
     }
     List<CompletableFuture<Void>> reads = new ArrayList<>();
@@ -75,7 +75,7 @@ final class BlockIo {
         List<long[]> batch = rows.subList(from, Math.min(rows.size(), from + BATCH_BLOCKS_MAX));
         long[] pas = batch.stream().mapToLong(r -> r[0]).toArray();
         reads.add(storage.read(snId, new BlockOps.ReadBlocks(pas))
-            .thenAccept(data -> place(batch, pas, data, out)));
+            .thenAccept(data -> place(batch, data, out)));
       }
     }
     join(reads);
@@ -83,8 +83,8 @@ final class BlockIo {
   }
 
   /** Copies the blocks an SN returned for {@code batch} ([pa, slot] rows) into their slots. */
-  private static void place(List<long[]> batch, long[] pas, byte[] data, byte[] out) {
-    checkLength(data, pas.length);
+  private static void place(List<long[]> batch, byte[] data, byte[] out) {
+    checkLength(data, batch.size());
     for (int j = 0; j < batch.size(); j++) {
       System.arraycopy(data, j * BLOCK_SIZE_BYTES, out,
           (int) batch.get(j)[1] * BLOCK_SIZE_BYTES, BLOCK_SIZE_BYTES);

@@ -1,6 +1,7 @@
 package io.dvs.volume.file;
 
 import io.dvs.volume.BlockDevice;
+import io.dvs.volume.LinuxLibC;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -11,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Objects;
+import java.util.logging.Logger;
 
 /**
  * A block device in a sparse file.
@@ -29,6 +31,8 @@ import java.util.Objects;
  * waits for little.
  */
 public final class FileBlockDevice implements BlockDevice {
+  private static final Logger LOG = Logger.getLogger(FileBlockDevice.class.getName());
+
   /**
    * A capacity past this is almost certainly a unit mistake (bytes for blocks): 2^40 blocks is
    * 4 PiB, beyond any single file system we would put an image on.
@@ -38,6 +42,8 @@ public final class FileBlockDevice implements BlockDevice {
   private final Path path;
   private final FileChannel channel;
   private final long capacityBlocks;
+  /** A descriptor of our own for the calls the JDK lacks ({@link LinuxLibC}), or -1. */
+  private final int nativeFd;
   private final HolePuncher holePuncher;
   private final Writeback writeback;
 
@@ -45,8 +51,14 @@ public final class FileBlockDevice implements BlockDevice {
     this.path = path;
     this.channel = channel;
     this.capacityBlocks = capacityBlocks;
-    this.holePuncher = HolePuncher.open(path);
-    this.writeback = Writeback.open(path);
+    this.nativeFd = LinuxLibC.available() ? LinuxLibC.openReadWrite(path) : -1;
+    if (LinuxLibC.available() && nativeFd < 0) {
+      int errno = LinuxLibC.lastErrno();
+      LOG.fine(() -> path + ": cannot open for hole punching and writeback (errno " + errno
+          + "); both are no-ops");
+    }
+    this.holePuncher = new HolePuncher(path, nativeFd);
+    this.writeback = new Writeback(path, nativeFd);
   }
 
   /** Creates a sparse file of {@code capacityBlocks} blocks; fails if {@code path} exists. */
@@ -155,7 +167,8 @@ public final class FileBlockDevice implements BlockDevice {
   public void close() throws IOException {
     try {
       writeback.close();
-      holePuncher.close();
+      holePuncher.stop();
+      LinuxLibC.close(nativeFd);
     } finally {
       channel.close();
     }

@@ -12,7 +12,8 @@ import java.util.logging.Logger;
 
 /**
  * Starts the kernel's writeback of a device file every {@link #KICK_BYTES} written, with
- * {@code sync_file_range(SYNC_FILE_RANGE_WRITE)} on a thread of its own, so that a sync finds
+ * {@code sync_file_range(SYNC_FILE_RANGE_WRITE)} on the device's native descriptor (the device
+ * owns and closes it) and on a thread of its own, so that a sync finds
  * little left to write. Without it the page cache collects dirty blocks until the kernel's
  * background threshold (10% of RAM by default), and the FLUSH behind an fsync then writes all of
  * them at once while the writer waits. RocksDB's {@code bytes_per_sync} and PostgreSQL's
@@ -31,21 +32,20 @@ final class Writeback implements AutoCloseable {
   private final AtomicBoolean kickPending = new AtomicBoolean();
   private final AtomicLong kicks = new AtomicLong();
 
-  /** Guarded by {@code this}: the descriptor, or -1 once writeback cannot be started. */
-  private int fd;
+  private final int fd;
 
-  private Writeback(Path path, int fd) {
+  /** Guarded by {@code this}: false once writeback cannot be started, or after close. */
+  private boolean works;
+
+  Writeback(Path path, int fd) {
     this.path = path;
     this.fd = fd;
+    this.works = fd >= 0;
     this.thread = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "dvs-writeback " + path.getFileName());
       t.setDaemon(true);
       return t;
     });
-  }
-
-  static Writeback open(Path path) {
-    return new Writeback(path, LinuxLibC.available() ? LinuxLibC.openReadWrite(path) : -1);
   }
 
   /** Counts {@code bytes} just written; past {@link #KICK_BYTES}, starts their writeback. */
@@ -68,7 +68,7 @@ final class Writeback implements AutoCloseable {
 
   private synchronized void kick() {
     try {
-      if (fd < 0) {
+      if (!works) {
         return;
       }
       if (LinuxLibC.startWriteback(fd)) {
@@ -77,13 +77,14 @@ final class Writeback implements AutoCloseable {
         int errno = LinuxLibC.lastErrno();
         LOG.info(() -> path + ": sync_file_range failed with errno " + errno
             + "; dirty blocks wait for the kernel's own writeback from now on");
-        closeFd();
+        works = false;
       }
     } finally {
       kickPending.set(false);
     }
   }
 
+  /** Lets a running kick end and starts no more: the descriptor is about to close. */
   @Override
   public void close() {
     thread.shutdown();
@@ -93,12 +94,7 @@ final class Writeback implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     synchronized (this) {
-      closeFd();
+      works = false;
     }
-  }
-
-  private void closeFd() {
-    LinuxLibC.close(fd);
-    fd = -1;
   }
 }
