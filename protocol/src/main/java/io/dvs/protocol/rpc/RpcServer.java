@@ -33,7 +33,9 @@ import java.util.logging.Logger;
 
 /**
  * A frame server: decodes requests, runs the {@link RequestHandler} on a bounded pool (handlers
- * may block on disk), and writes the responses. A malformed request gets an error response; a
+ * may block on disk), and writes the responses. Requests the handler
+ * {@link RequestHandler#answersInline answers inline} skip the pool: for a 4 KiB read the hop to
+ * a pool thread and back to the I/O thread cost more than the read. A malformed request gets an error response; a
  * stream that cannot be resynchronised (bad length) closes that connection only.
  *
  * <p>A server that {@link #acceptCallsFromThisJvm accepts calls from this JVM} (the embedded
@@ -166,6 +168,10 @@ public final class RpcServer implements AutoCloseable {
       Frame request = (Frame) msg;
       if (request.isResponse()) {
         return; // A server sends no requests, so a response is stray: ignore it.
+      }
+      if (handler.answersInline(request)) {
+        ctx.writeAndFlush(answer(request));
+        return;
       }
       try {
         pool.execute(() -> {

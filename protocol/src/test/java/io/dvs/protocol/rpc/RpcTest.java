@@ -171,6 +171,41 @@ class RpcTest {
     assertEquals(ErrorCode.UNAVAILABLE, gone.code());
   }
 
+  /**
+   * Requests the handler marks inline are answered on the connection's I/O thread, with the same
+   * errors; the others still go to the pool, and a handler bug inline does not stop the server.
+   */
+  @Test
+  void requestsTheHandlerMarksInlineAreAnsweredOnTheIoThread() throws Exception {
+    RequestHandler inlineStats = new RequestHandler() {
+      @Override
+      public byte[] handle(Frame request) throws Exception {
+        return RpcTest.this.handle(request);
+      }
+
+      @Override
+      public boolean answersInline(Frame request) {
+        return request.opcode() != Opcode.HEARTBEAT;
+      }
+    };
+    RpcServer inline = RpcServer.start("inline", new InetSocketAddress("127.0.0.1", 0),
+        inlineStats, 2);
+    toClose.add(inline);
+    RpcClient c = new RpcClient("inline", inline.address(), TIMEOUT_MS);
+    toClose.add(c);
+
+    String thread = new String(c.call(Opcode.NODE_STATS, utf8("whoami")), StandardCharsets.UTF_8);
+    assertTrue(thread.startsWith("dvs-io"), "answered on " + thread);
+    assertEquals(ErrorCode.INTERNAL, codeOf(c.callAsync(Opcode.FLUSH, new byte[0])));
+    assertEquals(ErrorCode.NOT_FOUND, codeOf(c.callAsync(Opcode.GET_INODE, utf8("7"))));
+    CompletableFuture<byte[]> onPool = c.callAsync(Opcode.HEARTBEAT, new byte[0]);
+    awaitBlocked(1); // a pool thread holds it; the I/O thread still answers
+    assertArrayEquals(utf8("echo"), c.call(Opcode.NODE_STATS, utf8("echo")));
+    release.countDown();
+    assertArrayEquals(new byte[0], onPool.get(10, TimeUnit.SECONDS));
+    assertIdle(c);
+  }
+
   @Test
   void thousandConcurrentCallsEachGetTheirOwnAnswer() throws Exception {
     RpcClient client = client(TIMEOUT_MS);
