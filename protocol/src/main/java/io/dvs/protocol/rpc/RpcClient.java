@@ -16,7 +16,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -213,7 +212,7 @@ public final class RpcClient implements AutoCloseable {
     }
     Bootstrap bootstrap = new Bootstrap()
         .group(EventLoops.shared())
-        .channel(NioSocketChannel.class)
+        .channel(EventLoops.socketChannel())
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
         .handler(new ChannelInitializer<SocketChannel>() {
@@ -225,7 +224,7 @@ public final class RpcClient implements AutoCloseable {
     ChannelFuture connect = bootstrap.connect(address).awaitUninterruptibly();
     if (!connect.isSuccess()) {
       throw new DvsException(ErrorCode.UNAVAILABLE,
-          "cannot reach " + describe() + ": " + rootMessage(connect.cause()));
+          "cannot reach " + describe() + ": " + EventLoops.socketError(connect.cause()));
     }
     Channel connected = connect.channel();
     connected.closeFuture().addListener(
@@ -258,13 +257,6 @@ public final class RpcClient implements AutoCloseable {
 
   private String describe() {
     return serverName + " at " + address.getHostString() + ":" + address.getPort();
-  }
-
-  private static String rootMessage(Throwable t) {
-    while (t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t.getMessage() == null ? t.toString() : t.getMessage();
   }
 
   private static DvsException asDvs(Throwable t) {

@@ -16,7 +16,7 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.unix.Errors;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.BindException;
@@ -81,7 +81,7 @@ public final class RpcServer implements AutoCloseable {
     ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(EventLoops.shared())
-        .channel(NioServerSocketChannel.class)
+        .channel(EventLoops.serverSocketChannel())
         .option(ChannelOption.SO_REUSEADDR, true)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -97,7 +97,8 @@ public final class RpcServer implements AutoCloseable {
       return new RpcServer(name, channel, connections, pool, handler);
     } catch (Exception e) {
       pool.shutdownNow();
-      String why = e instanceof BindException ? "is in use or not available" : e.toString();
+      String why = e instanceof BindException || e instanceof Errors.NativeIoException
+          ? "is in use or not available (" + EventLoops.socketError(e) + ")" : e.toString();
       throw new DvsException(ErrorCode.UNAVAILABLE, name + ": cannot listen on "
           + address.getHostString() + ":" + address.getPort() + ": " + why
           + " (choose another port with --port)", e);

@@ -2,6 +2,7 @@ package io.dvs.protocol.rpc;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -412,6 +413,21 @@ class RpcTest {
     DvsException e = assertThrows(DvsException.class, () -> startServer(port));
     assertEquals(ErrorCode.UNAVAILABLE, e.code());
     assertTrue(e.getMessage().contains("127.0.0.1:" + port), e.getMessage());
+    assertTrue(e.getMessage().contains("is in use or not available (Address already in use)"),
+        e.getMessage());
+    assertFalse(e.getMessage().contains("Exception"), e.getMessage());
+  }
+
+  /** Whichever transport the event loops use, a refused connection reads the same. */
+  @Test
+  void refusedConnectionNamesTheServerInPlainWords() throws Exception {
+    int port = server.address().getPort();
+    server.close();
+    RpcClient c = client(TIMEOUT_MS);
+    DvsException e = assertThrows(DvsException.class, () -> c.call(Opcode.NODE_STATS, utf8("x")));
+    assertEquals(ErrorCode.UNAVAILABLE, e.code());
+    assertTrue(e.getMessage().startsWith("cannot reach test at 127.0.0.1:" + port
+        + ": Connection refused"), e.getMessage());
   }
 
   @Test
