@@ -35,8 +35,9 @@ import java.util.logging.Logger;
  * A frame server: decodes requests, runs the {@link RequestHandler} on a bounded pool (handlers
  * may block on disk), and writes the responses. Requests the handler
  * {@link RequestHandler#answersInline answers inline} skip the pool: for a 4 KiB read the hop to
- * a pool thread and back to the I/O thread cost more than the read. A malformed request gets an error response; a
- * stream that cannot be resynchronised (bad length) closes that connection only.
+ * a pool thread and back to the I/O thread cost more than the read. A malformed request gets an
+ * error response; a stream that cannot be resynchronised (bad length) closes that connection
+ * only.
  *
  * <p>A server that {@link #acceptCallsFromThisJvm accepts calls from this JVM} (the embedded
  * cluster of {@code dvs mount}) lets {@link RpcClient}s of the same process skip the socket:
