@@ -454,7 +454,7 @@ def fio_suite(t, cfg):
         drop_caches()
         res['randread-4k-j%d' % nj] = run_fio('randread', d, have, nj, rt, cfg)
         delete_and_settle(d, cfg)
-    for sec in ('dedup50', 'dedup90'):
+    for sec in ('dedup0', 'dedup50', 'dedup90'):
         res['seqwrite-1M-' + sec] = run_fio(sec, d, cfg['fio_size1'], 1, rt, cfg)
         delete_and_settle(d, cfg)
     for k, v in res.items():
