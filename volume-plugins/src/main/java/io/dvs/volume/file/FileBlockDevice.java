@@ -44,7 +44,8 @@ public final class FileBlockDevice implements BlockDevice {
   private final long capacityBlocks;
   /** A descriptor of our own for the calls the JDK lacks ({@link LinuxLibC}), or -1. */
   private final int nativeFd;
-  private final HolePuncher holePuncher;
+  /** fallocate(PUNCH_HOLE | KEEP_SIZE): gives discarded blocks' space back. */
+  private final FdCall holePuncher;
   private final Writeback writeback;
 
   private FileBlockDevice(Path path, FileChannel channel, long capacityBlocks) {
@@ -57,7 +58,8 @@ public final class FileBlockDevice implements BlockDevice {
       LOG.fine(() -> path + ": cannot open for hole punching and writeback (errno " + errno
           + "); both are no-ops");
     }
-    this.holePuncher = new HolePuncher(path, nativeFd);
+    this.holePuncher = new FdCall(path, nativeFd, "fallocate(PUNCH_HOLE)",
+        "discard is a no-op from now on");
     this.writeback = new Writeback(path, nativeFd);
   }
 
@@ -154,7 +156,10 @@ public final class FileBlockDevice implements BlockDevice {
   @Override
   public void discard(long blockNo, long count) throws IOException {
     checkBlock(blockNo, count);
-    holePuncher.punch(blockNo * BLOCK_SIZE_BYTES, count * BLOCK_SIZE_BYTES);
+    if (count > 0) {
+      holePuncher.run(fd -> LinuxLibC.punchHole(fd, blockNo * BLOCK_SIZE_BYTES,
+          count * BLOCK_SIZE_BYTES));
+    }
   }
 
   @Override

@@ -8,7 +8,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Logger;
 
 /**
  * Starts the kernel's writeback of a device file every {@link #KICK_BYTES} written, with
@@ -20,27 +19,20 @@ import java.util.logging.Logger;
  * {@code *_flush_after} do the same. A hint: where libc or the call is missing it is a no-op.
  */
 final class Writeback implements AutoCloseable {
-  private static final Logger LOG = Logger.getLogger(Writeback.class.getName());
-
   /** Written bytes between two kicks: one call per 4,096 blocks, little next to a disk's second. */
   static final long KICK_BYTES = 16L << 20;
 
-  private final Path path;
   private final ExecutorService thread;
   private final AtomicLong unkickedBytes = new AtomicLong();
   /** True while a kick is queued or running: writers never queue a second one. */
   private final AtomicBoolean kickPending = new AtomicBoolean();
   private final AtomicLong kicks = new AtomicLong();
 
-  private final int fd;
-
-  /** Guarded by {@code this}: false once writeback cannot be started, or after close. */
-  private boolean works;
+  private final FdCall syncFileRange;
 
   Writeback(Path path, int fd) {
-    this.path = path;
-    this.fd = fd;
-    this.works = fd >= 0;
+    this.syncFileRange = new FdCall(path, fd, "sync_file_range",
+        "dirty blocks wait for the kernel's own writeback from now on");
     this.thread = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "dvs-writeback " + path.getFileName());
       t.setDaemon(true);
@@ -66,18 +58,10 @@ final class Writeback implements AutoCloseable {
     return kicks.get();
   }
 
-  private synchronized void kick() {
+  private void kick() {
     try {
-      if (!works) {
-        return;
-      }
-      if (LinuxLibC.startWriteback(fd)) {
+      if (syncFileRange.run(LinuxLibC::startWriteback)) {
         kicks.incrementAndGet();
-      } else {
-        int errno = LinuxLibC.lastErrno();
-        LOG.info(() -> path + ": sync_file_range failed with errno " + errno
-            + "; dirty blocks wait for the kernel's own writeback from now on");
-        works = false;
       }
     } finally {
       kickPending.set(false);
@@ -93,8 +77,6 @@ final class Writeback implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    synchronized (this) {
-      works = false;
-    }
+    syncFileRange.stop();
   }
 }
