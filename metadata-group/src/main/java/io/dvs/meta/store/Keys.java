@@ -11,7 +11,7 @@ import java.nio.ByteBuffer;
  * <pre>
  * inode   = volumeId u64 | ino u64
  * dirent  = volumeId u64 | parentIno u64 | name UTF-8 bytes   (names sort by their bytes)
- * lpt     = volumeId u64 | ino u64 | blockIndex u64
+ * lpt     = volumeId u64 | ino u64 | chunkIndex u64   (LptChunk: block / 256)
  * paRun   = snId u32 | paStart u64
  * release = snId u32 | pa u64
  * leased  = volumeId u64 | snId u32 | paStart u64
@@ -33,8 +33,8 @@ public final class Keys {
         .array();
   }
 
-  public static byte[] lpt(long volumeId, long ino, long blockIndex) {
-    return ByteBuffer.allocate(24).putLong(volumeId).putLong(ino).putLong(blockIndex).array();
+  public static byte[] lpt(long volumeId, long ino, long chunkIndex) {
+    return ByteBuffer.allocate(24).putLong(volumeId).putLong(ino).putLong(chunkIndex).array();
   }
 
   /** A key with {@code snId} then {@code pa}: free PA runs and the release queue. */

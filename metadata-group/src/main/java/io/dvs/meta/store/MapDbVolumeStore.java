@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
@@ -20,7 +21,14 @@ final class MapDbVolumeStore implements VolumeStore {
   private final BTreeMap<String, Long> volumeNames;
   private final BTreeMap<byte[], byte[]> inodes;
   private final BTreeMap<byte[], Long> dirents;
-  /** LPT extents: key {@link Keys#lpt} at the first block, value {@link StoredValues#lpt}. */
+  /** The format-2 LPT, a row per extent; only read to upgrade a store. */
+  static final String V2_LPT_MAP = "lptExtents";
+
+  /**
+   * LPT rows, one per chunk of {@link LptChunk#BLOCKS} blocks: key {@link Keys#lpt} with the
+   * chunk index, value {@link LptChunk}'s encoding. Values live outside the B-tree nodes, so
+   * rewriting a row (up to ~3.6 KiB) rewrites only that row, not its node's 32 neighbours.
+   */
   private final BTreeMap<byte[], byte[]> lpt;
   /** Extended attributes: inode key -> Xattrs' encoding (absent when an inode has none). */
   private final BTreeMap<byte[], byte[]> xattrs;
@@ -33,7 +41,8 @@ final class MapDbVolumeStore implements VolumeStore {
     this.inodes =
         db.treeMap("inodes", Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY).createOrOpen();
     this.dirents = db.treeMap("dirents", Serializer.BYTE_ARRAY, Serializer.LONG).createOrOpen();
-    this.lpt = db.treeMap("lptExtents", Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY).createOrOpen();
+    this.lpt = db.treeMap("lptChunks", Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY)
+        .valuesOutsideNodesEnable().createOrOpen();
     this.xattrs =
         db.treeMap("xattrs", Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY).createOrOpen();
   }
@@ -80,7 +89,7 @@ final class MapDbVolumeStore implements VolumeStore {
     byte[] to = Keys.volume(volumeId + 1);
     Map<byte[], byte[]> rows = lpt.subMap(from, true, to, false);
     for (Map.Entry<byte[], byte[]> row : rows.entrySet()) {
-      removed.accept(extent(row));
+      chunk(row).extents().forEach(removed);
     }
     rows.clear();
     inodes.subMap(from, true, to, false).clear();
@@ -134,20 +143,29 @@ final class MapDbVolumeStore implements VolumeStore {
 
   @Override
   public List<LptExtent> lptExtents(long volumeId, long ino, long fromBlock, int max) {
-    byte[] from = Keys.lpt(volumeId, ino, fromBlock);
-    Map.Entry<byte[], byte[]> covering = lpt.lowerEntry(from);
-    if (covering != null && isOf(covering.getKey(), volumeId, ino)
-        && extent(covering).endBlock() > fromBlock) {
-      from = covering.getKey();
-    }
     List<LptExtent> extents = new ArrayList<>();
-    for (Map.Entry<byte[], byte[]> e : lpt.subMap(from, true, Keys.lpt(volumeId, ino,
-        Long.MAX_VALUE), true).entrySet()) {
-      if (extents.size() == max) {
-        break;
+    LptExtent pending = null;
+    for (Map.Entry<byte[], byte[]> row : rows(volumeId, ino, fromBlock, Long.MAX_VALUE)) {
+      for (LptExtent x : chunk(row).extents()) {
+        if (x.endBlock() <= fromBlock) {
+          continue;
+        }
+        x = x.firstBlock() < fromBlock ? x.slice(fromBlock, x.endBlock()) : x;
+        if (pending != null && pending.continuedBy(x)) {
+          pending = pending.append(x); // rows split extents at chunk edges; readers get them whole
+          continue;
+        }
+        if (pending != null) {
+          extents.add(pending);
+          if (extents.size() == max) {
+            return extents;
+          }
+        }
+        pending = x;
       }
-      LptExtent x = extent(e);
-      extents.add(x.firstBlock() < fromBlock ? x.slice(fromBlock, x.endBlock()) : x);
+    }
+    if (pending != null && extents.size() < max) {
+      extents.add(pending);
     }
     return extents;
   }
@@ -155,37 +173,26 @@ final class MapDbVolumeStore implements VolumeStore {
   @Override
   public long mappedBlocks(long volumeId, long ino) {
     long blocks = 0;
-    for (byte[] value : lpt.subMap(Keys.lpt(volumeId, ino, 0), true,
-        Keys.lpt(volumeId, ino, Long.MAX_VALUE), true).values()) {
-      blocks += StoredValues.lpt(0, value).count();
+    for (Map.Entry<byte[], byte[]> row : rows(volumeId, ino, 0, Long.MAX_VALUE)) {
+      blocks += chunk(row).mappedBlocks();
     }
     return blocks;
   }
 
   @Override
-  public long mapExtent(long volumeId, long ino, LptExtent extent,
-      Consumer<LptExtent> replaced) {
-    long before = unmapRange(volumeId, ino, extent.firstBlock(), extent.endBlock(), old -> {
-      if (old.snId() != extent.snId() || old.firstPa() != extent.paOf(old.firstBlock())) {
-        replaced.accept(old);
-      }
-    });
-    LptExtent merged = extent;
-    Map.Entry<byte[], byte[]> left = lpt.lowerEntry(Keys.lpt(volumeId, ino, extent.firstBlock()));
-    if (left != null && isOf(left.getKey(), volumeId, ino) && extent(left).continuedBy(merged)) {
-      merged = extent(left).append(merged);
-      lpt.remove(left.getKey());
-    }
-    byte[] rightKey = Keys.lpt(volumeId, ino, extent.endBlock());
-    byte[] right = lpt.get(rightKey);
-    if (right != null) {
-      LptExtent next = StoredValues.lpt(extent.endBlock(), right);
-      if (merged.continuedBy(next)) {
-        merged = merged.append(next);
-        lpt.remove(rightKey);
+  public long mapExtents(long volumeId, long ino, List<LptExtent> extents,
+      Consumer<LptExtent> beforeEach, Consumer<LptExtent> replaced) {
+    // Every row the extents touch is read once, changed in memory, and written once.
+    Map<Long, LptChunk> touched = new TreeMap<>();
+    long before = 0;
+    for (LptExtent x : extents) {
+      beforeEach.accept(x);
+      for (long c = LptChunk.indexOf(x.firstBlock()); c <= LptChunk.indexOf(x.endBlock() - 1);
+          c++) {
+        before += touched.computeIfAbsent(c, i -> load(volumeId, ino, i)).map(x, replaced);
       }
     }
-    put(volumeId, ino, merged);
+    touched.forEach((c, chunk) -> store(volumeId, ino, c, chunk));
     return before;
   }
 
@@ -193,29 +200,36 @@ final class MapDbVolumeStore implements VolumeStore {
   public long unmapRange(long volumeId, long ino, long fromBlock, long toBlock,
       Consumer<LptExtent> removed) {
     long count = 0;
-    // An extent overlapping [fromBlock, toBlock) starts before toBlock; walk down from there.
-    Map.Entry<byte[], byte[]> e = lpt.lowerEntry(Keys.lpt(volumeId, ino, toBlock));
-    while (e != null && isOf(e.getKey(), volumeId, ino)) {
-      LptExtent x = extent(e);
-      if (x.endBlock() <= fromBlock) {
-        break;
-      }
-      lpt.remove(e.getKey());
-      if (x.firstBlock() < fromBlock) {
-        put(volumeId, ino, x.slice(x.firstBlock(), fromBlock));
-      }
-      if (toBlock < x.endBlock()) {
-        put(volumeId, ino, x.slice(toBlock, x.endBlock()));
-      }
-      LptExtent gone = x.slice(fromBlock, toBlock);
-      removed.accept(gone);
-      count += gone.count();
-      if (x.firstBlock() <= fromBlock) {
-        break;
-      }
-      e = lpt.lowerEntry(e.getKey());
+    List<Map.Entry<byte[], byte[]>> hit = new ArrayList<>(rows(volumeId, ino, fromBlock, toBlock));
+    for (Map.Entry<byte[], byte[]> row : hit) {
+      LptChunk chunk = chunk(row);
+      count += chunk.unmap(fromBlock, toBlock, removed);
+      store(volumeId, ino, Keys.longAt(row.getKey(), 16), chunk);
     }
     return count;
+  }
+
+  /**
+   * Moves the LPT of a format-2 store (a row per extent, map {@value #V2_LPT_MAP}) into chunk
+   * rows, then empties the old map; the caller commits. Returns how many extents moved.
+   */
+  long upgradeFromExtentRows(DB db) {
+    if (!db.exists(V2_LPT_MAP)) {
+      return 0;
+    }
+    BTreeMap<byte[], byte[]> old =
+        db.treeMap(V2_LPT_MAP, Serializer.BYTE_ARRAY, Serializer.BYTE_ARRAY).open();
+    long moved = 0;
+    for (Map.Entry<byte[], byte[]> row : old.entrySet()) {
+      LptExtent x = StoredValues.lpt(Keys.longAt(row.getKey(), 16), row.getValue());
+      mapExtent(Keys.longAt(row.getKey(), 0), Keys.longAt(row.getKey(), 8), x, gone -> {
+        throw StoredValues.corrupt("LPT extent row", "blocks " + gone.firstBlock() + "+"
+            + gone.count() + " are mapped twice");
+      });
+      moved++;
+    }
+    old.clear();
+    return moved;
   }
 
   @Override
@@ -234,16 +248,31 @@ final class MapDbVolumeStore implements VolumeStore {
     }
   }
 
-  private void put(long volumeId, long ino, LptExtent extent) {
-    lpt.put(Keys.lpt(volumeId, ino, extent.firstBlock()), StoredValues.lpt(extent));
+  /** The LPT rows of {@code ino} whose chunks hold blocks of {@code [fromBlock, toBlock)}. */
+  private java.util.Set<Map.Entry<byte[], byte[]>> rows(long volumeId, long ino, long fromBlock,
+      long toBlock) {
+    if (toBlock <= fromBlock) {
+      return java.util.Set.of();
+    }
+    return lpt.subMap(Keys.lpt(volumeId, ino, LptChunk.indexOf(fromBlock)), true,
+        Keys.lpt(volumeId, ino, LptChunk.indexOf(toBlock - 1)), true).entrySet();
   }
 
-  private static LptExtent extent(Map.Entry<byte[], byte[]> row) {
-    return StoredValues.lpt(Keys.longAt(row.getKey(), 16), row.getValue());
+  private LptChunk load(long volumeId, long ino, long chunkIndex) {
+    byte[] value = lpt.get(Keys.lpt(volumeId, ino, chunkIndex));
+    return value == null ? LptChunk.empty(chunkIndex) : LptChunk.decode(chunkIndex, value);
   }
 
-  /** True if an LPT key belongs to {@code ino} of {@code volumeId}. */
-  private static boolean isOf(byte[] lptKey, long volumeId, long ino) {
-    return Keys.longAt(lptKey, 0) == volumeId && Keys.longAt(lptKey, 8) == ino;
+  private void store(long volumeId, long ino, long chunkIndex, LptChunk chunk) {
+    byte[] value = chunk.encode();
+    if (value == null) {
+      lpt.remove(Keys.lpt(volumeId, ino, chunkIndex));
+    } else {
+      lpt.put(Keys.lpt(volumeId, ino, chunkIndex), value);
+    }
+  }
+
+  private static LptChunk chunk(Map.Entry<byte[], byte[]> row) {
+    return LptChunk.decode(Keys.longAt(row.getKey(), 16), row.getValue());
   }
 }

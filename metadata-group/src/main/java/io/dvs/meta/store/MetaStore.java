@@ -25,7 +25,10 @@ public final class MetaStore implements AutoCloseable {
   public static final String FILE_NAME = "ms.db";
 
   /** Bumped on any incompatible change to a map, key or value format. */
-  public static final long FORMAT_VERSION = 2;
+  public static final long FORMAT_VERSION = 3;
+
+  /** The older format this code upgrades when it opens it: version 2 kept a row per extent. */
+  static final long UPGRADABLE_FORMAT_VERSION = 2;
 
   static final String FORMAT_VERSION_KEY = "formatVersion";
   static final String NEXT_VOLUME_ID_KEY = "nextVolumeId";
@@ -114,6 +117,14 @@ public final class MetaStore implements AutoCloseable {
       meta.put(NEXT_SN_ID_KEY, 1L);
       db.commit();
       LOG.info("created metadata store " + file);
+      return;
+    }
+    if (version != null && version == UPGRADABLE_FORMAT_VERSION) {
+      long moved = volumes.upgradeFromExtentRows(db);
+      meta.put(FORMAT_VERSION_KEY, FORMAT_VERSION);
+      db.commit();
+      LOG.info("upgraded metadata store " + file + " from format " + version + " to "
+          + FORMAT_VERSION + ": " + moved + " LPT extent rows now in chunk rows");
       return;
     }
     if (version == null || version != FORMAT_VERSION) {

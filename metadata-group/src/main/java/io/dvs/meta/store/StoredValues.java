@@ -17,8 +17,11 @@ public final class StoredValues {
   /** Version byte of every structured value written by this code. */
   public static final int VALUE_VERSION = 1;
 
-  /** LPT extent value: {@code snId u32 | firstPa u64 | count u32} (the key has firstBlock). */
-  public static final int LPT_VALUE_BYTES = 16;
+  /**
+   * Format 2's LPT extent value, {@code snId u32 | firstPa u64 | count u32} (the key has
+   * firstBlock); read only to upgrade a store to {@link LptChunk} rows.
+   */
+  static final int LPT_VALUE_BYTES = 16;
 
   private StoredValues() {}
 
@@ -34,12 +37,7 @@ public final class StoredValues {
     return decode("inode", value, r -> InodeAttrs.readFrom(r));
   }
 
-  public static byte[] lpt(LptExtent extent) {
-    return ByteBuffer.allocate(LPT_VALUE_BYTES).putInt(extent.snId()).putLong(extent.firstPa())
-        .putInt(extent.count()).array();
-  }
-
-  public static LptExtent lpt(long firstBlock, byte[] value) {
+  static LptExtent lpt(long firstBlock, byte[] value) {
     if (value.length != LPT_VALUE_BYTES) {
       throw corrupt("LPT value", value.length + " bytes (expected: " + LPT_VALUE_BYTES + ")");
     }

@@ -65,11 +65,19 @@ public interface VolumeStore {
   long mappedBlocks(long volumeId, long ino);
 
   /**
-   * Maps the extent's blocks, replacing whatever mapped them and merging with the neighbouring
-   * extents it continues. {@code replaced} sees each old piece whose PA changes (a replayed
-   * extent changes nothing). Returns how many of the blocks were mapped before.
+   * Maps the extents' blocks in order, each replacing whatever mapped them. {@code beforeEach}
+   * sees each extent before it is mapped (and may throw to refuse it); {@code replaced} sees each
+   * old piece whose PA changes (a replayed extent changes nothing). Returns how many of the
+   * blocks were mapped before.
    */
-  long mapExtent(long volumeId, long ino, LptExtent extent, Consumer<LptExtent> replaced);
+  long mapExtents(long volumeId, long ino, List<LptExtent> extents,
+      Consumer<LptExtent> beforeEach, Consumer<LptExtent> replaced);
+
+  /** {@link #mapExtents} of one extent. */
+  default long mapExtent(long volumeId, long ino, LptExtent extent,
+      Consumer<LptExtent> replaced) {
+    return mapExtents(volumeId, ino, List.of(extent), x -> { }, replaced);
+  }
 
   /**
    * Unmaps blocks {@code [fromBlock, toBlock)} of {@code ino}; {@code removed} sees each piece

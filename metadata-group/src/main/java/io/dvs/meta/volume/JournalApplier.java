@@ -114,21 +114,23 @@ final class JournalApplier {
     InodeAttrs attrs = volumes.inode(volumeId, ino).orElseThrow(
         () -> DvsException.badRequest("inode " + ino + " does not exist"));
     check(attrs.isRegular(), "inode " + ino + " is not a regular file");
-    for (LptExtent x : extents) {
+    long before = volumes.mapExtents(volumeId, ino, extents, x -> {
       check(x.endBlock() <= volumeBlocks, "blocks " + x.firstBlock() + "+" + x.count()
           + " reach past the volume's end (" + volumeBlocks + " blocks)");
       check(snmm.isKnown(x.snId()), "SN " + x.snId() + " is not registered");
       check(x.firstPa() + x.count() <= PaTable.PA_SPACE_BLOCKS,
           "PAs " + x.firstPa() + "+" + x.count() + " reach past the PA space");
-      // A mapped PA is used, never free or releasing; a replayed extent passes too.
+      // A mapped PA is used, never free or releasing; a replayed extent passes too. Checked
+      // as each extent comes up, after the earlier ones queued the PAs they replaced.
       check(!paSpace.anyFree(x.snId(), x.firstPa(), x.count()), "PAs " + x.firstPa() + "+"
           + x.count() + " of SN " + x.snId() + " were never all handed out in a WDACG");
       check(!paSpace.anyReleasing(x.snId(), x.firstPa(), x.count()), "PAs " + x.firstPa()
           + "+" + x.count() + " of SN " + x.snId() + " include released ones");
-      long before = volumes.mapExtent(volumeId, ino, x,
-          old -> paSpace.queueRelease(old.snId(), old.firstPa(), old.count()));
-      mappedBlocks += x.count() - before;
+    }, old -> paSpace.queueRelease(old.snId(), old.firstPa(), old.count()));
+    for (LptExtent x : extents) {
+      mappedBlocks += x.count();
     }
+    mappedBlocks -= before;
   }
 
   private void release(LptExtent removed) {

@@ -18,7 +18,7 @@ import net.jqwik.api.constraints.Size;
 /**
  * The MS's LPT extents against a model with one row per block: after any sequence of maps and
  * unmaps, the extents cover exactly the model's blocks with the model's PAs, every replaced or
- * removed PA was reported once, and no two stored extents could have been merged.
+ * removed PA was reported once, and no two extents read back could have been merged.
  */
 class LptExtentStoreProperties {
   private static MetaStore store;
@@ -38,6 +38,20 @@ class LptExtentStoreProperties {
       @ForAll @Size(max = 30) List<@IntRange(min = 0, max = 63) Integer> firsts,
       @ForAll @Size(max = 30) List<@IntRange(min = 1, max = 20) Integer> counts,
       @ForAll @Size(max = 30) List<@IntRange(min = 0, max = 5) Integer> kinds) throws Exception {
+    check(firsts, counts, kinds);
+  }
+
+  /** The same across LPT rows: extents cross chunk edges (256 blocks) and span whole chunks. */
+  @Property(tries = 100)
+  void extentsAcrossChunkEdgesMatchAPerBlockModel(
+      @ForAll @Size(max = 20) List<@IntRange(min = 200, max = 800) Integer> firsts,
+      @ForAll @Size(max = 20) List<@IntRange(min = 1, max = 600) Integer> counts,
+      @ForAll @Size(max = 20) List<@IntRange(min = 0, max = 5) Integer> kinds) throws Exception {
+    check(firsts, counts, kinds);
+  }
+
+  private static void check(List<Integer> firsts, List<Integer> counts, List<Integer> kinds)
+      throws Exception {
     MetaStore s = store();
     long ino = nextIno++;
     TreeMap<Long, long[]> model = new TreeMap<>(); // block -> {sn, pa}
@@ -85,6 +99,13 @@ class LptExtentStoreProperties {
       }
       assertEquals(render(model), render(stored));
       assertEquals(expectedReports, reported);
+      assertEquals(model.size(), (long) s.read(() -> s.volumes().mappedBlocks(7, ino)));
+      if (!model.isEmpty()) {
+        long from = model.lastKey();
+        List<LptExtent> tail = s.read(() -> s.volumes().lptExtents(7, ino, from, 10_000));
+        assertEquals(List.of(new LptExtent(from, (int) model.get(from)[0], model.get(from)[1])),
+            tail, "read from the last block");
+      }
     }
   }
 
