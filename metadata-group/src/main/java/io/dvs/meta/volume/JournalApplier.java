@@ -1,6 +1,7 @@
 package io.dvs.meta.volume;
 
 import io.dvs.meta.snmm.Snmm;
+import io.dvs.meta.store.PaRanges;
 import io.dvs.meta.store.PaTable;
 import io.dvs.meta.store.VolumeRecord;
 import io.dvs.meta.store.VolumeStore;
@@ -36,6 +37,8 @@ final class JournalApplier {
   private long nextIno;
   private long inodes;
   private long mappedBlocks;
+  /** PAs the record being applied took out of the LPT; queued for release after it, merged. */
+  private final PaRanges released = new PaRanges();
 
   JournalApplier(VolumeStore volumes, PaTable paSpace, Snmm snmm, VolumeRecord volume) {
     this.volumes = volumes;
@@ -55,6 +58,7 @@ final class JournalApplier {
       JournalRecord record = records.get(i);
       try {
         applyOne(record);
+        released.drain((snId, start, end) -> paSpace.queueRelease(snId, start, end - start));
       } catch (DvsException e) {
         throw DvsException.badRequest("journal group " + seq + ", record " + i + " ("
             + record.getClass().getSimpleName() + "): " + e.getMessage()
@@ -124,9 +128,10 @@ final class JournalApplier {
       // as each extent comes up, after the earlier ones queued the PAs they replaced.
       check(!paSpace.anyFree(x.snId(), x.firstPa(), x.count()), "PAs " + x.firstPa() + "+"
           + x.count() + " of SN " + x.snId() + " were never all handed out in a WDACG");
-      check(!paSpace.anyReleasing(x.snId(), x.firstPa(), x.count()), "PAs " + x.firstPa()
+      check(!paSpace.anyReleasing(x.snId(), x.firstPa(), x.count())
+          && !released.overlaps(x.snId(), x.firstPa(), x.count()), "PAs " + x.firstPa()
           + "+" + x.count() + " of SN " + x.snId() + " include released ones");
-    }, old -> paSpace.queueRelease(old.snId(), old.firstPa(), old.count()));
+    }, old -> released.add(old.snId(), old.firstPa(), old.count()));
     for (LptExtent x : extents) {
       mappedBlocks += x.count();
     }
@@ -135,7 +140,7 @@ final class JournalApplier {
 
   private void release(LptExtent removed) {
     mappedBlocks -= removed.count();
-    paSpace.queueRelease(removed.snId(), removed.firstPa(), removed.count());
+    released.add(removed.snId(), removed.firstPa(), removed.count());
   }
 
   private void requireDirectory(long ino) {

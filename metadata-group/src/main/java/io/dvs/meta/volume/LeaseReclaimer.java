@@ -1,6 +1,7 @@
 package io.dvs.meta.volume;
 
 import io.dvs.meta.store.LeasedPaTable;
+import io.dvs.meta.store.PaRanges;
 import io.dvs.meta.store.LeasedPaTable.LeasedRun;
 import io.dvs.meta.store.MetaStore;
 import io.dvs.meta.store.PaTable;
@@ -42,14 +43,16 @@ final class LeaseReclaimer {
 
   /** The group's MAP_BLOCKS extents took their PAs out of the lease. */
   void mapped(long volumeId, List<JournalRecord> records) {
-    LeasedPaTable table = store.leasedPas();
+    PaRanges mapped = new PaRanges();
     for (JournalRecord record : records) {
       if (record instanceof JournalRecord.MapBlocks map) {
         for (LptExtent x : map.extents()) {
-          table.removeRange(volumeId, x.snId(), x.firstPa(), x.firstPa() + x.count());
+          mapped.add(x.snId(), x.firstPa(), x.count());
         }
       }
     }
+    LeasedPaTable table = store.leasedPas();
+    mapped.drain((snId, start, end) -> table.removeRange(volumeId, snId, start, end));
   }
 
   /** The lease ended: its unmapped PAs go to the release queue. Returns how many. */
