@@ -82,7 +82,11 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     return true;
   }
 
-  private static Object readFrame(ByteBuf frame) {
+  /**
+   * Decodes one frame's bytes after its length field: a {@link Frame}, or a
+   * {@link MalformedFrame} saying what is wrong. Also used by blocking readers of the stream.
+   */
+  public static Object readFrame(ByteBuf frame) {
     int version = frame.readUnsignedByte();
     int flags = frame.readUnsignedByte();
     int opcodeCode = frame.readUnsignedShort();

@@ -76,9 +76,13 @@ public final class StorageClients implements AutoCloseable {
     return client(snId).callAsync(Opcode.READ_BLOCKS, request.encode());
   }
 
-  /** As {@link #read}, waiting: an SN of this JVM then reads on the calling thread. */
+  /**
+   * As {@link #read}, waiting: made on the calling thread (an SN of this JVM reads there; a remote
+   * one gets the request and answers over a blocking connection of this thread's, which saves the
+   * event loop's hand-offs: {@link io.dvs.protocol.rpc.RpcClient#callDirect}).
+   */
   public byte[] readNow(int snId, BlockOps.ReadBlocks request) {
-    return client(snId).call(Opcode.READ_BLOCKS, request.encode());
+    return client(snId).callDirect(Opcode.READ_BLOCKS, request.encode());
   }
 
   /**

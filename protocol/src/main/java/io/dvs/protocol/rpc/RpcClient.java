@@ -39,12 +39,22 @@ public final class RpcClient implements AutoCloseable {
 
   private static final int CONNECT_TIMEOUT_MS = 5_000;
 
+  /**
+   * Blocking connections kept for {@link #callDirect}: one per caller in a call at once (the
+   * mount's FUSE workers); a caller past this takes the event-loop path.
+   */
+  public static final int DIRECT_CONNECTIONS_MAX = 8;
+
   private final String serverName;
   private final InetSocketAddress address;
   private final long timeoutMs;
   private final AtomicLong nextRequestId = new AtomicLong(1);
   private final Map<Long, Call> inFlight = new ConcurrentHashMap<>();
   private final Semaphore inFlightPermits = new Semaphore(IN_FLIGHT_MAX);
+  /** Idle blocking connections for {@link #callDirect}; at most DIRECT_CONNECTIONS_MAX exist. */
+  private final java.util.concurrent.BlockingQueue<DirectConnection> idleDirect =
+      new java.util.concurrent.ArrayBlockingQueue<>(DIRECT_CONNECTIONS_MAX);
+  private final Semaphore directPermits = new Semaphore(DIRECT_CONNECTIONS_MAX);
 
   /** Guarded by {@code this}: the live channel, or null before the first call or after a loss. */
   private Channel channel;
@@ -77,6 +87,53 @@ public final class RpcClient implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new DvsException(ErrorCode.UNAVAILABLE, "interrupted waiting for " + describe());
+    }
+  }
+
+  /**
+   * As {@link #call}, made and answered on this thread over a blocking connection of its own
+   * ({@link DirectConnection}): for small calls a caller waits on anyway, where the event loop's
+   * hand-offs cost more than the call. With every direct connection busy it is {@link #call}.
+   * Only for idempotent requests: a call whose connection turns out lost is sent once more.
+   */
+  public byte[] callDirect(Opcode opcode, byte[] body) {
+    if (RpcServer.inThisJvm(address) != null || !directPermits.tryAcquire()) {
+      return call(opcode, body);
+    }
+    try {
+      if (closed) {
+        throw new DvsException(ErrorCode.UNAVAILABLE, "client for " + describe() + " is closed");
+      }
+      Frame request = Frame.request(opcode, nextRequestId.getAndIncrement(), body);
+      if (tooLarge(request)) {
+        throw frameTooLarge(opcode, body);
+      }
+      Frame answer;
+      DirectConnection connection = idleDirect.poll();
+      boolean reused = connection != null;
+      try {
+        if (connection == null) {
+          connection = DirectConnection.open(address, CONNECT_TIMEOUT_MS, timeoutMs, describe());
+        }
+        answer = connection.call(request, describe()); // closes it if it throws
+      } catch (DvsException e) {
+        if (e.code() != ErrorCode.CONNECTION_LOST || !reused) {
+          throw e;
+        }
+        // An idle connection the server closed meanwhile (a restart) shows only when used: the
+        // call is idempotent, so it goes once more on a fresh connection.
+        connection = DirectConnection.open(address, CONNECT_TIMEOUT_MS, timeoutMs, describe());
+        answer = connection.call(request, describe());
+      }
+      if (closed || !idleDirect.offer(connection)) {
+        connection.close();
+      }
+      if (answer.status() != ErrorCode.OK) {
+        throw new DvsException(answer.status(), answer.errorMessage());
+      }
+      return answer.body();
+    } finally {
+      directPermits.release();
     }
   }
 
@@ -250,6 +307,11 @@ public final class RpcClient implements AutoCloseable {
     return inFlight.size();
   }
 
+  /** Idle blocking connections kept for {@link #callDirect}; for tests. */
+  int directConnectionsIdle() {
+    return idleDirect.size();
+  }
+
   /** In-flight permits not held by a call; {@link #IN_FLIGHT_MAX} when idle. For tests. */
   int inFlightPermitsAvailable() {
     return inFlightPermits.availablePermits();
@@ -273,6 +335,9 @@ public final class RpcClient implements AutoCloseable {
     }
     if (ch != null) {
       ch.close().awaitUninterruptibly();
+    }
+    for (DirectConnection idle; (idle = idleDirect.poll()) != null; ) {
+      idle.close();
     }
     failAll(null, "client for " + describe() + " closed");
   }

@@ -1,0 +1,175 @@
+package io.dvs.protocol.rpc;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dvs.protocol.DvsException;
+import io.dvs.protocol.ErrorCode;
+import io.dvs.protocol.Frame;
+import io.dvs.protocol.Opcode;
+import java.io.DataOutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** {@link RpcClient#callDirect}: calls made and answered on the caller's thread, over loopback. */
+@Timeout(value = 20, unit = TimeUnit.SECONDS)
+class DirectCallTest {
+  private final CountDownLatch release = new CountDownLatch(1);
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+  private RpcServer server;
+
+  /** NODE_STATS echoes; GET_INODE is NOT_FOUND; FLUSH is a handler bug; HEARTBEAT blocks. */
+  private byte[] handle(Frame request) throws InterruptedException {
+    switch (request.opcode()) {
+      case NODE_STATS:
+        return request.body();
+      case GET_INODE:
+        throw DvsException.notFound("no such inode");
+      case FLUSH:
+        throw new IllegalStateException("handler bug");
+      case HEARTBEAT:
+        release.await(15, TimeUnit.SECONDS);
+        return new byte[0];
+      default:
+        throw new DvsException(ErrorCode.INVALID_ARGUMENT, "unexpected " + request.opcode());
+    }
+  }
+
+  @BeforeEach
+  void start() {
+    server = startServer(0);
+  }
+
+  private RpcServer startServer(int port) {
+    RpcServer s = RpcServer.start("test", new InetSocketAddress("127.0.0.1", port), this::handle,
+        RpcClient.DIRECT_CONNECTIONS_MAX + 4);
+    toClose.add(s);
+    return s;
+  }
+
+  private RpcClient client(InetSocketAddress address, long timeoutMs) {
+    RpcClient c = new RpcClient("test", address, timeoutMs);
+    toClose.add(c);
+    return c;
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    release.countDown();
+    for (int i = toClose.size() - 1; i >= 0; i--) {
+      toClose.get(i).close();
+    }
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void answersAndTypedErrorsComeBackOnOneReusedConnection() {
+    RpcClient client = client(server.address(), 5_000);
+    for (int i = 0; i < 20; i++) {
+      assertArrayEquals(utf8("call " + i), client.callDirect(Opcode.NODE_STATS, utf8("call " + i)));
+    }
+    DvsException notFound = assertThrows(DvsException.class,
+        () -> client.callDirect(Opcode.GET_INODE, new byte[0]));
+    assertEquals(ErrorCode.NOT_FOUND, notFound.code());
+    assertEquals("no such inode", notFound.getMessage());
+    DvsException bug = assertThrows(DvsException.class,
+        () -> client.callDirect(Opcode.FLUSH, new byte[0]));
+    assertEquals(ErrorCode.INTERNAL, bug.code());
+    assertEquals(1, client.directConnectionsIdle(), "one caller, one connection, kept");
+  }
+
+  @Test
+  void aConnectionTheServerClosedMeanwhileIsReplacedUnseen() {
+    RpcClient client = client(server.address(), 5_000);
+    assertArrayEquals(utf8("1"), client.callDirect(Opcode.NODE_STATS, utf8("1")));
+    int port = server.address().getPort();
+    server.close();
+    server = startServer(port);
+    assertArrayEquals(utf8("2"), client.callDirect(Opcode.NODE_STATS, utf8("2")));
+  }
+
+  @Test
+  void anUnansweredCallTimesOutAndItsConnectionIsDropped() {
+    RpcClient client = client(server.address(), 200);
+    DvsException e = assertThrows(DvsException.class,
+        () -> client.callDirect(Opcode.HEARTBEAT, new byte[0]));
+    assertEquals(ErrorCode.TIMEOUT, e.code());
+    assertTrue(e.getMessage().contains("got no answer in 200 ms"), e.getMessage());
+    assertEquals(0, client.directConnectionsIdle(), "a late answer must not meet the next call");
+    assertArrayEquals(utf8("next"), client.callDirect(Opcode.NODE_STATS, utf8("next")));
+  }
+
+  @Test
+  void aServerThatIsDownIsUnavailableInPlainWords() {
+    int port = server.address().getPort();
+    server.close();
+    RpcClient client = client(new InetSocketAddress("127.0.0.1", port), 5_000);
+    DvsException e = assertThrows(DvsException.class,
+        () -> client.callDirect(Opcode.NODE_STATS, utf8("x")));
+    assertEquals(ErrorCode.UNAVAILABLE, e.code());
+    assertTrue(e.getMessage().startsWith("cannot reach test at 127.0.0.1:" + port + ": "),
+        e.getMessage());
+  }
+
+  @Test
+  void callersPastTheDirectConnectionsTakeTheEventLoop() throws Exception {
+    RpcClient client = client(server.address(), 10_000);
+    ExecutorService callers = Executors.newFixedThreadPool(RpcClient.DIRECT_CONNECTIONS_MAX);
+    try {
+      List<Future<byte[]>> blocked = new ArrayList<>();
+      for (int i = 0; i < RpcClient.DIRECT_CONNECTIONS_MAX; i++) {
+        blocked.add(callers.submit(() -> client.callDirect(Opcode.HEARTBEAT, new byte[0])));
+      }
+      Thread.sleep(200); // let them take every direct connection
+      assertArrayEquals(utf8("still served"),
+          client.callDirect(Opcode.NODE_STATS, utf8("still served")));
+      release.countDown();
+      for (Future<byte[]> f : blocked) {
+        assertEquals(0, f.get(10, TimeUnit.SECONDS).length);
+      }
+    } finally {
+      callers.shutdownNow();
+    }
+  }
+
+  @Test
+  void aGarbledAnswerLosesTheConnectionNotTheCaller() throws Exception {
+    try (ServerSocket liar = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Thread t = new Thread(() -> {
+        try (Socket s = liar.accept()) {
+          s.getInputStream().read(new byte[64]);
+          new DataOutputStream(s.getOutputStream()).writeInt(Integer.MAX_VALUE); // huge length
+          s.getOutputStream().flush();
+          Thread.sleep(2_000);
+        } catch (Exception ignored) {
+          // the test ends the conversation
+        }
+      });
+      t.start();
+      RpcClient client = client(new InetSocketAddress("127.0.0.1", liar.getLocalPort()), 5_000);
+      DvsException e = assertThrows(DvsException.class,
+          () -> client.callDirect(Opcode.NODE_STATS, utf8("x")));
+      assertEquals(ErrorCode.CONNECTION_LOST, e.code());
+      assertTrue(e.getMessage().contains("frame length: 2147483647"), e.getMessage());
+      t.join(5_000);
+    }
+  }
+}
