@@ -59,27 +59,40 @@ final class BlockIo {
         bySn.computeIfAbsent(a.snId(), k -> new ArrayList<>()).add(new long[] {a.pa(), i});
       }
     }
-    if (bySn.size() == 1 && bySn.values().iterator().next().size() <= BATCH_BLOCKS_MAX) {
-      // One request (the usual case): made on this thread, which would only wait for it.
-      Map.Entry<Integer, List<long[]>> sn = bySn.entrySet().iterator().next();
-      List<long[]> batch = sn.getValue();
-      long[] pas = batch.stream().mapToLong(r -> r[0]).toArray();
-      place(batch, storage.readNow(sn.getKey(), new BlockOps.ReadBlocks(pas)), out);
-      return out;
-    }
+    // Every request but the last goes out at once; the last is made on this thread, which would
+    // only wait (the usual read is one request; with several SNs, one per SN).
     List<CompletableFuture<Void>> reads = new ArrayList<>();
+    int lastSn = -1;
+    List<long[]> last = null;
     for (Map.Entry<Integer, List<long[]>> sn : bySn.entrySet()) {
       int snId = sn.getKey();
       List<long[]> rows = sn.getValue();
       for (int from = 0; from < rows.size(); from += BATCH_BLOCKS_MAX) {
-        List<long[]> batch = rows.subList(from, Math.min(rows.size(), from + BATCH_BLOCKS_MAX));
-        long[] pas = batch.stream().mapToLong(r -> r[0]).toArray();
-        reads.add(storage.read(snId, new BlockOps.ReadBlocks(pas))
-            .thenAccept(data -> place(batch, data, out)));
+        if (last != null) {
+          List<long[]> batch = last;
+          reads.add(storage.read(lastSn, new BlockOps.ReadBlocks(pas(batch)))
+              .thenAccept(data -> place(batch, data, out)));
+        }
+        lastSn = snId;
+        last = rows.subList(from, Math.min(rows.size(), from + BATCH_BLOCKS_MAX));
+      }
+    }
+    if (last != null) {
+      try {
+        place(last, storage.readNow(lastSn, new BlockOps.ReadBlocks(pas(last))), out);
+      } catch (RuntimeException e) {
+        // None left behind writing into out; this failure is the one reported.
+        CompletableFuture.allOf(reads.toArray(new CompletableFuture<?>[0])).handle((v, x) -> v)
+            .join();
+        throw e;
       }
     }
     join(reads);
     return out;
+  }
+
+  private static long[] pas(List<long[]> batch) {
+    return batch.stream().mapToLong(r -> r[0]).toArray();
   }
 
   /** Copies the blocks an SN returned for {@code batch} ([pa, slot] rows) into their slots. */
