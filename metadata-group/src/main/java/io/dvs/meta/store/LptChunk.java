@@ -176,18 +176,23 @@ final class LptChunk {
       Consumer<LptExtent> report) {
     int i = from;
     while (i < to) {
-      if (pas[i] == UNMAPPED || (newPas != null && snIds[i] == snId && pas[i] == newPas[i - from])) {
+      if (pas[i] == UNMAPPED || unchanged(i, snId, newPas, from)) {
         i++;
         continue;
       }
       int start = i;
       while (i + 1 < to && pas[i + 1] == pas[i] + 1 && snIds[i + 1] == snIds[start]
-          && !(newPas != null && snIds[i + 1] == snId && pas[i + 1] == newPas[i + 1 - from])) {
+          && !unchanged(i + 1, snId, newPas, from)) {
         i++;
       }
       i++;
       report.accept(new LptExtent(firstBlock + start, snIds[start], pas[start], i - start));
     }
+  }
+
+  /** True if block {@code i} already maps as the new mapping would (a replayed piece). */
+  private boolean unchanged(int i, int snId, long[] newPas, int from) {
+    return newPas != null && snIds[i] == snId && pas[i] == newPas[i - from];
   }
 
   private int offsetOf(long block) {

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.mapdb.BTreeMap;
@@ -249,10 +250,10 @@ final class MapDbVolumeStore implements VolumeStore {
   }
 
   /** The LPT rows of {@code ino} whose chunks hold blocks of {@code [fromBlock, toBlock)}. */
-  private java.util.Set<Map.Entry<byte[], byte[]>> rows(long volumeId, long ino, long fromBlock,
+  private Set<Map.Entry<byte[], byte[]>> rows(long volumeId, long ino, long fromBlock,
       long toBlock) {
     if (toBlock <= fromBlock) {
-      return java.util.Set.of();
+      return Set.of();
     }
     return lpt.subMap(Keys.lpt(volumeId, ino, LptChunk.indexOf(fromBlock)), true,
         Keys.lpt(volumeId, ino, LptChunk.indexOf(toBlock - 1)), true).entrySet();

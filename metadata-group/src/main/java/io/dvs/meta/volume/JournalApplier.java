@@ -38,11 +38,13 @@ final class JournalApplier {
   private long inodes;
   private long mappedBlocks;
   /** PAs the record being applied took out of the LPT; queued for release after it, merged. */
-  private final PaRanges released = new PaRanges();
+  private final PaRanges released;
 
   JournalApplier(VolumeStore volumes, PaTable paSpace, Snmm snmm, VolumeRecord volume) {
     this.volumes = volumes;
     this.paSpace = paSpace;
+    this.released = new PaRanges((snId, start, end) -> paSpace.queueRelease(snId, start,
+        end - start));
     this.snmm = snmm;
     this.volumeId = volume.volumeId();
     this.volumeBlocks = (volume.sizeBytes() + ProtocolLimits.BLOCK_SIZE_BYTES - 1)
@@ -58,7 +60,7 @@ final class JournalApplier {
       JournalRecord record = records.get(i);
       try {
         applyOne(record);
-        released.drain((snId, start, end) -> paSpace.queueRelease(snId, start, end - start));
+        released.flush();
       } catch (DvsException e) {
         throw DvsException.badRequest("journal group " + seq + ", record " + i + " ("
             + record.getClass().getSimpleName() + "): " + e.getMessage()

@@ -43,7 +43,9 @@ final class LeaseReclaimer {
 
   /** The group's MAP_BLOCKS extents took their PAs out of the lease. */
   void mapped(long volumeId, List<JournalRecord> records) {
-    PaRanges mapped = new PaRanges();
+    LeasedPaTable table = store.leasedPas();
+    PaRanges mapped = new PaRanges((snId, start, end) ->
+        table.removeRange(volumeId, snId, start, end));
     for (JournalRecord record : records) {
       if (record instanceof JournalRecord.MapBlocks map) {
         for (LptExtent x : map.extents()) {
@@ -51,8 +53,7 @@ final class LeaseReclaimer {
         }
       }
     }
-    LeasedPaTable table = store.leasedPas();
-    mapped.drain((snId, start, end) -> table.removeRange(volumeId, snId, start, end));
+    mapped.flush();
   }
 
   /** The lease ended: its unmapped PAs go to the release queue. Returns how many. */

@@ -4,6 +4,7 @@ import io.dvs.meta.MetaClock;
 import io.dvs.meta.snmm.Snmm;
 import io.dvs.meta.snmm.WdacgAllocator;
 import io.dvs.meta.store.MetaStore;
+import io.dvs.meta.store.PaRanges;
 import io.dvs.meta.store.PaTable;
 import io.dvs.meta.store.VolumeRecord;
 import io.dvs.meta.store.VolumeStore;
@@ -114,8 +115,10 @@ public final class VolumeService {
       if (volume.isMounted() && !leases.expired(volume.volumeId())) {
         throw leaseHeld(volume);
       }
-      volumes.removeVolume(volume.volumeId(),
-          x -> store.paSpace().queueRelease(x.snId(), x.firstPa(), x.count()));
+      PaRanges released = new PaRanges((snId, start, end) ->
+          store.paSpace().queueRelease(snId, start, end - start));
+      volumes.removeVolume(volume.volumeId(), x -> released.add(x.snId(), x.firstPa(), x.count()));
+      released.flush();
       reclaimer.endLease(volume.volumeId());
       leases.forget(volume.volumeId());
       LOG.info("deleted volume '" + name + "' (id " + volume.volumeId() + ")");
