@@ -30,6 +30,8 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
 class DirectCallTest {
   private final CountDownLatch release = new CountDownLatch(1);
+  private final java.util.concurrent.atomic.AtomicInteger blocked =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final List<AutoCloseable> toClose = new ArrayList<>();
   private RpcServer server;
 
@@ -43,6 +45,7 @@ class DirectCallTest {
       case FLUSH:
         throw new IllegalStateException("handler bug");
       case HEARTBEAT:
+        blocked.incrementAndGet();
         release.await(15, TimeUnit.SECONDS);
         return new byte[0];
       default:
@@ -134,15 +137,19 @@ class DirectCallTest {
     RpcClient client = client(server.address(), 10_000);
     ExecutorService callers = Executors.newFixedThreadPool(RpcClient.DIRECT_CONNECTIONS_MAX);
     try {
-      List<Future<byte[]>> blocked = new ArrayList<>();
+      List<Future<byte[]>> waiting = new ArrayList<>();
       for (int i = 0; i < RpcClient.DIRECT_CONNECTIONS_MAX; i++) {
-        blocked.add(callers.submit(() -> client.callDirect(Opcode.HEARTBEAT, new byte[0])));
+        waiting.add(callers.submit(() -> client.callDirect(Opcode.HEARTBEAT, new byte[0])));
       }
-      Thread.sleep(200); // let them take every direct connection
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (blocked.get() < RpcClient.DIRECT_CONNECTIONS_MAX) { // every direct connection taken
+        assertTrue(System.nanoTime() < deadline, "handlers blocked: " + blocked.get());
+        Thread.sleep(5);
+      }
       assertArrayEquals(utf8("still served"),
           client.callDirect(Opcode.NODE_STATS, utf8("still served")));
       release.countDown();
-      for (Future<byte[]> f : blocked) {
+      for (Future<byte[]> f : waiting) {
         assertEquals(0, f.get(10, TimeUnit.SECONDS).length);
       }
     } finally {
@@ -158,7 +165,9 @@ class DirectCallTest {
           s.getInputStream().read(new byte[64]);
           new DataOutputStream(s.getOutputStream()).writeInt(Integer.MAX_VALUE); // huge length
           s.getOutputStream().flush();
-          Thread.sleep(2_000);
+          while (s.getInputStream().read() >= 0) {
+            // until the client hangs up
+          }
         } catch (Exception ignored) {
           // the test ends the conversation
         }
