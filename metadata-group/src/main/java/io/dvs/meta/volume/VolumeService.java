@@ -182,7 +182,7 @@ public final class VolumeService {
     });
   }
 
-  /** The inode with its mapped block count (a walk of its LPT extents: a few rows a file). */
+  /** The inode with its mapped block count (a walk of its LPT rows: one per MiB of file). */
   private MetadataOps.StoredInode stored(long volumeId, InodeAttrs attrs) {
     return new MetadataOps.StoredInode(attrs,
         attrs.isRegular() ? volumes.mappedBlocks(volumeId, attrs.ino()) : 0);
