@@ -97,7 +97,11 @@ public final class RpcClient implements AutoCloseable {
    * Only for idempotent requests: a call whose connection turns out lost is sent once more.
    */
   public byte[] callDirect(Opcode opcode, byte[] body) {
-    if (RpcServer.inThisJvm(address) != null || !directPermits.tryAcquire()) {
+    RpcServer.Dispatcher local = RpcServer.inThisJvm(address);
+    if (local != null) {
+      return callHere(local, opcode, body);
+    }
+    if (!directPermits.tryAcquire()) {
       return call(opcode, body);
     }
     try {

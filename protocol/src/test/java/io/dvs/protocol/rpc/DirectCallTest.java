@@ -1,5 +1,6 @@
 package io.dvs.protocol.rpc;
 
+import static io.dvs.protocol.rpc.RpcFixture.utf8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,16 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dvs.protocol.DvsException;
 import io.dvs.protocol.ErrorCode;
-import io.dvs.protocol.Frame;
 import io.dvs.protocol.Opcode;
 import java.io.DataOutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -29,58 +27,26 @@ import org.junit.jupiter.api.Timeout;
 /** {@link RpcClient#callDirect}: calls made and answered on the caller's thread, over loopback. */
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
 class DirectCallTest {
-  private final CountDownLatch release = new CountDownLatch(1);
-  private final java.util.concurrent.atomic.AtomicInteger blocked =
-      new java.util.concurrent.atomic.AtomicInteger();
-  private final List<AutoCloseable> toClose = new ArrayList<>();
+  private final RpcFixture fixture = new RpcFixture();
   private RpcServer server;
-
-  /** NODE_STATS echoes; GET_INODE is NOT_FOUND; FLUSH is a handler bug; HEARTBEAT blocks. */
-  private byte[] handle(Frame request) throws InterruptedException {
-    switch (request.opcode()) {
-      case NODE_STATS:
-        return request.body();
-      case GET_INODE:
-        throw DvsException.notFound("no such inode");
-      case FLUSH:
-        throw new IllegalStateException("handler bug");
-      case HEARTBEAT:
-        blocked.incrementAndGet();
-        release.await(15, TimeUnit.SECONDS);
-        return new byte[0];
-      default:
-        throw new DvsException(ErrorCode.INVALID_ARGUMENT, "unexpected " + request.opcode());
-    }
-  }
 
   @BeforeEach
   void start() {
     server = startServer(0);
   }
 
+  /** Threads for every direct connection blocked in a handler, and some to spare. */
   private RpcServer startServer(int port) {
-    RpcServer s = RpcServer.start("test", new InetSocketAddress("127.0.0.1", port), this::handle,
-        RpcClient.DIRECT_CONNECTIONS_MAX + 4);
-    toClose.add(s);
-    return s;
+    return fixture.startServer(port, RpcClient.DIRECT_CONNECTIONS_MAX + 4);
   }
 
   private RpcClient client(InetSocketAddress address, long timeoutMs) {
-    RpcClient c = new RpcClient("test", address, timeoutMs);
-    toClose.add(c);
-    return c;
+    return fixture.client(address, timeoutMs);
   }
 
   @AfterEach
   void closeAll() throws Exception {
-    release.countDown();
-    for (int i = toClose.size() - 1; i >= 0; i--) {
-      toClose.get(i).close();
-    }
-  }
-
-  private static byte[] utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
+    fixture.close();
   }
 
   @Test
@@ -90,9 +56,9 @@ class DirectCallTest {
       assertArrayEquals(utf8("call " + i), client.callDirect(Opcode.NODE_STATS, utf8("call " + i)));
     }
     DvsException notFound = assertThrows(DvsException.class,
-        () -> client.callDirect(Opcode.GET_INODE, new byte[0]));
+        () -> client.callDirect(Opcode.GET_INODE, utf8("7")));
     assertEquals(ErrorCode.NOT_FOUND, notFound.code());
-    assertEquals("no such inode", notFound.getMessage());
+    assertEquals("no inode 7", notFound.getMessage());
     DvsException bug = assertThrows(DvsException.class,
         () -> client.callDirect(Opcode.FLUSH, new byte[0]));
     assertEquals(ErrorCode.INTERNAL, bug.code());
@@ -141,14 +107,10 @@ class DirectCallTest {
       for (int i = 0; i < RpcClient.DIRECT_CONNECTIONS_MAX; i++) {
         waiting.add(callers.submit(() -> client.callDirect(Opcode.HEARTBEAT, new byte[0])));
       }
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (blocked.get() < RpcClient.DIRECT_CONNECTIONS_MAX) { // every direct connection taken
-        assertTrue(System.nanoTime() < deadline, "handlers blocked: " + blocked.get());
-        Thread.sleep(5);
-      }
+      fixture.awaitBlocked(RpcClient.DIRECT_CONNECTIONS_MAX); // every direct connection taken
       assertArrayEquals(utf8("still served"),
           client.callDirect(Opcode.NODE_STATS, utf8("still served")));
-      release.countDown();
+      fixture.release();
       for (Future<byte[]> f : waiting) {
         assertEquals(0, f.get(10, TimeUnit.SECONDS).length);
       }

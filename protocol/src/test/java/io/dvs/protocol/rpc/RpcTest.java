@@ -29,10 +29,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,36 +41,8 @@ import org.junit.jupiter.api.Timeout;
 class RpcTest {
   private static final long TIMEOUT_MS = 5_000;
 
-  /** Handlers of BLOCKING requests wait on this; released after each test. */
-  private final CountDownLatch release = new CountDownLatch(1);
-  private final AtomicInteger blocked = new AtomicInteger();
-  private final List<AutoCloseable> toClose = new ArrayList<>();
+  private final RpcFixture fixture = new RpcFixture();
   private RpcServer server;
-
-  /**
-   * NODE_STATS echoes the body ("whoami": answers the handler thread's name); GET_INODE is NOT_FOUND; FLUSH throws a RuntimeException;
-   * HEARTBEAT blocks until {@link #release}; READ_BLOCKS answers more than a frame can hold.
-   */
-  private byte[] handle(Frame request) throws InterruptedException {
-    switch (request.opcode()) {
-      case NODE_STATS:
-        return "whoami".equals(new String(request.body(), StandardCharsets.UTF_8))
-            ? utf8(Thread.currentThread().getName()) : request.body();
-      case GET_INODE:
-        throw DvsException.notFound("no inode " + new String(request.body(),
-            StandardCharsets.UTF_8));
-      case FLUSH:
-        throw new IllegalStateException("handler bug");
-      case HEARTBEAT:
-        blocked.incrementAndGet();
-        release.await(15, TimeUnit.SECONDS);
-        return new byte[0];
-      case READ_BLOCKS:
-        return new byte[ProtocolLimits.FRAME_BYTES_MAX];
-      default:
-        throw new DvsException(ErrorCode.INVALID_ARGUMENT, "unexpected " + request.opcode());
-    }
-  }
 
   @BeforeEach
   void startServer() {
@@ -80,24 +50,16 @@ class RpcTest {
   }
 
   private RpcServer startServer(int port) {
-    RpcServer s = RpcServer.start("test", new InetSocketAddress("127.0.0.1", port), this::handle,
-        4);
-    toClose.add(s);
-    return s;
+    return fixture.startServer(port, 4);
   }
 
   private RpcClient client(long timeoutMs) {
-    RpcClient c = new RpcClient("test", server.address(), timeoutMs);
-    toClose.add(c);
-    return c;
+    return fixture.client(server.address(), timeoutMs);
   }
 
   @AfterEach
   void closeAll() throws Exception {
-    release.countDown();
-    for (int i = toClose.size() - 1; i >= 0; i--) {
-      toClose.get(i).close();
-    }
+    fixture.close();
   }
 
   private static ErrorCode codeOf(CompletableFuture<?> future) throws InterruptedException {
@@ -107,15 +69,11 @@ class RpcTest {
   }
 
   private static byte[] utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
+    return RpcFixture.utf8(s);
   }
 
   private void awaitBlocked(int count) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (blocked.get() < count) {
-      assertTrue(System.nanoTime() < deadline, "handlers blocked: " + blocked.get());
-      Thread.sleep(5);
-    }
+    fixture.awaitBlocked(count);
   }
 
   private static void assertIdle(RpcClient client) throws InterruptedException {
@@ -181,7 +139,7 @@ class RpcTest {
     RequestHandler inlineStats = new RequestHandler() {
       @Override
       public byte[] handle(Frame request) throws Exception {
-        return RpcTest.this.handle(request);
+        return fixture.handle(request);
       }
 
       @Override
@@ -191,9 +149,9 @@ class RpcTest {
     };
     RpcServer inline = RpcServer.start("inline", new InetSocketAddress("127.0.0.1", 0),
         inlineStats, 2);
-    toClose.add(inline);
+    fixture.closeLater(inline);
     RpcClient c = new RpcClient("inline", inline.address(), TIMEOUT_MS);
-    toClose.add(c);
+    fixture.closeLater(c);
 
     String thread = new String(c.call(Opcode.NODE_STATS, utf8("whoami")), StandardCharsets.UTF_8);
     assertTrue(thread.startsWith("dvs-io"), "answered on " + thread);
@@ -202,7 +160,7 @@ class RpcTest {
     CompletableFuture<byte[]> onPool = c.callAsync(Opcode.HEARTBEAT, new byte[0]);
     awaitBlocked(1); // a pool thread holds it; the I/O thread still answers
     assertArrayEquals(utf8("echo"), c.call(Opcode.NODE_STATS, utf8("echo")));
-    release.countDown();
+    fixture.release();
     assertArrayEquals(new byte[0], onPool.get(10, TimeUnit.SECONDS));
     assertIdle(c);
   }
@@ -285,7 +243,7 @@ class RpcTest {
   private Socket rawSocket() throws IOException {
     Socket socket = new Socket("127.0.0.1", server.address().getPort());
     socket.setSoTimeout(5_000);
-    toClose.add(socket);
+    fixture.closeLater(socket);
     return socket;
   }
 
@@ -363,7 +321,7 @@ class RpcTest {
     for (int i = 0; i < extra; i++) {
       assertEquals(ErrorCode.UNAVAILABLE.code(), readRawFrame(in)[2]);
     }
-    release.countDown();
+    fixture.release();
     for (int i = 0; i < total - extra; i++) {
       assertEquals(ErrorCode.OK.code(), readRawFrame(in)[2]);
     }
@@ -384,7 +342,7 @@ class RpcTest {
       ErrorCode code = codeOf(call);
       assertTrue(code == ErrorCode.CONNECTION_LOST || code == ErrorCode.UNAVAILABLE, "" + code);
     }
-    release.countDown(); // lets close() finish waiting for its handlers
+    fixture.release(); // lets close() finish waiting for its handlers
     closing.get(10, TimeUnit.SECONDS);
     assertIdle(client);
     DvsException e = assertThrows(DvsException.class,
@@ -467,7 +425,7 @@ class RpcTest {
       assertEquals(ErrorCode.TIMEOUT, codeOf(call));
     }
     assertIdle(client);
-    release.countDown();
+    fixture.release();
     assertArrayEquals(utf8("ok"), client.call(Opcode.NODE_STATS, utf8("ok")));
   }
 
