@@ -31,14 +31,24 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** SNMM, WDACG placement by min UR (paper 1, 3.4) and space reclaim through a fake SN. */
 class WdacgAndReleaseTest {
-  /** A storage node that only records RELEASE_BLOCKS, and can be told to fail them. */
+  /**
+   * A storage node that only records RELEASE_BLOCKS, and can be told to fail them, or to restart
+   * (a new boot id) just before the next FLUSH.
+   */
   static final class FakeSn implements AutoCloseable {
     final List<long[]> released = new CopyOnWriteArrayList<>();
     volatile boolean failing;
+    volatile boolean restartBeforeFlush;
+    volatile long boot = 1;
     final RpcServer server = RpcServer.start("fake-sn", new InetSocketAddress("127.0.0.1", 0),
         frame -> {
           if (frame.opcode() == Opcode.FLUSH) {
-            return new byte[0]; // The releaser makes each release durable before reuse.
+            if (restartBeforeFlush) {
+              restartBeforeFlush = false;
+              boot++;
+            }
+            // The releaser makes each release durable before reuse.
+            return BlockOps.BootId.encode(boot);
           }
           if (frame.opcode() != Opcode.RELEASE_BLOCKS) {
             throw new DvsException(ErrorCode.UNKNOWN_OPCODE, "fake SN");
@@ -47,7 +57,7 @@ class WdacgAndReleaseTest {
             throw new DvsException(ErrorCode.IO_ERROR, "fake SN failing");
           }
           released.add(BlockOps.ReleaseBlocks.decode(frame.body()).pas());
-          return new byte[0];
+          return BlockOps.BootId.encode(boot);
         }, 1);
 
     int port() {
@@ -141,14 +151,7 @@ class WdacgAndReleaseTest {
   @Test
   void releasedPasComeBackOnlyAfterTheSnAcknowledged() throws Exception {
     int snId = ms.register("sn", sn.port(), Ms.stats(1000, 0));
-    VolumeOps.Mounted m = ms.mount("vol", "client-a");
-    Wdacg w = ms.wdacg(m, 10);
-    assertEquals(0, w.paStarts()[0]);
-    List<LptExtent> rows = new ArrayList<>();
-    for (int i = 0; i < 10; i++) {
-      rows.add(new LptExtent(i, snId, i));
-    }
-    ms.apply(m, 1, List.of(new PutInode(Ms.file(2)), new MapBlocks(2, rows)));
+    VolumeOps.Mounted m = mountWithFile2(snId, 10);
 
     sn.failing = true;
     ms.apply(m, 2, List.of(new UnmapBlocks(2, new long[] {0, 1, 2, 3, 4})));
@@ -165,15 +168,28 @@ class WdacgAndReleaseTest {
     }
     assertEquals(1, sn.released.size());
     assertTrue(java.util.Arrays.equals(new long[] {0, 1, 2, 3, 4}, sn.released.get(0)));
-    Wdacg reused = null;
-    while (System.nanoTime() < deadline) {
-      reused = ms.wdacg(m, 5);
-      if (reused.paStarts()[0] == 0) {
-        break;
-      }
+    assertEquals(0, awaitPa0Reused(m, 5, deadline),
+        "released PAs come back to the free PA space");
+  }
+
+  @Test
+  void aReleaseTheSnMayHaveLostInARestartIsSentAgainBeforeItsPasComeBack() throws Exception {
+    int snId = ms.register("sn", sn.port(), Ms.stats(1000, 0));
+    VolumeOps.Mounted m = mountWithFile2(snId, 4);
+
+    sn.restartBeforeFlush = true; // RELEASE_BLOCKS answered by one boot, FLUSH by the next
+    ms.apply(m, 2, List.of(new UnmapBlocks(2, new long[] {0, 1, 2, 3})));
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (sn.released.isEmpty() && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
-    assertEquals(0, reused.paStarts()[0], "released PAs come back to the free PA space");
+    assertEquals(4, ms.wdacg(m, 4).paStarts()[0], "PAs reused after a release the SN lost");
+
+    ms.clock.advanceMs(60_000); // Past the backoff (the SN stays up: heartbeat).
+    ms.heartbeat(snId, Ms.stats(1000, 0));
+    assertEquals(0, awaitPa0Reused(m, 4, deadline),
+        "released again, then back to the free PA space");
+    assertEquals(2, sn.released.size(), "the release went to the SN once per boot");
   }
 
   @Test
@@ -193,6 +209,29 @@ class WdacgAndReleaseTest {
       Thread.sleep(20);
     }
     assertEquals(Set.of(0L, 1L, 2L), releasedPas());
+  }
+
+  /** Mounts "vol" and maps blocks 0..count-1 of file 2 to PAs 0..count-1 of {@code snId}. */
+  private VolumeOps.Mounted mountWithFile2(int snId, int count) throws Exception {
+    VolumeOps.Mounted m = ms.mount("vol", "client-a");
+    assertEquals(0, ms.wdacg(m, count).paStarts()[0]);
+    List<LptExtent> rows = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      rows.add(new LptExtent(i, snId, i));
+    }
+    ms.apply(m, 1, List.of(new PutInode(Ms.file(2)), new MapBlocks(2, rows)));
+    return m;
+  }
+
+  /** Takes WDACGs of {@code count} until one starts at PA 0 (or the deadline); its start. */
+  private long awaitPa0Reused(VolumeOps.Mounted m, int count, long deadlineNanos)
+      throws Exception {
+    Wdacg reused = ms.wdacg(m, count);
+    while (reused.paStarts()[0] != 0 && System.nanoTime() < deadlineNanos) {
+      Thread.sleep(20);
+      reused = ms.wdacg(m, count);
+    }
+    return reused.paStarts()[0];
   }
 
   private Set<Long> releasedPas() {

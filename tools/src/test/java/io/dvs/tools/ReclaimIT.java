@@ -1,6 +1,7 @@
 package io.dvs.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -67,8 +68,12 @@ class ReclaimIT {
         pas[i] = w.paStarts()[0] + i;
       }
       byte[] data = TestTrees.bytes(new Random(1), blocks * ProtocolLimits.BLOCK_SIZE_BYTES);
-      storage.write(w.snId(), new BlockOps.WriteBlocks(pas, data, 0)).join();
+      StorageClients.Write write =
+          new StorageClients.Write(w.snId(), new BlockOps.WriteBlocks(pas, data, 0));
+      storage.write(write);
       storage.flushWritten();
+      assertTrue(write.settled().isDone(), "the write is durable after flushWritten");
+      assertNull(storage.takeLostWrite());
       storage.close();
       meta.close(); // No UNMOUNT: the process "died".
       assertEquals(snBefore + blocks, sn.stats().usedBlocks(), "the SN stored the blocks");

@@ -86,6 +86,12 @@ public final class DedupEngine implements AutoCloseable {
   private final Fingerprinter fingerprinter;
   private final boolean verifyOnMatch;
 
+  /**
+   * This opening of the store (BlockOps.BootId): what it acknowledges and has not yet committed
+   * is lost if the process dies, and a client that sees another boot id knows to send it again.
+   */
+  private final long bootId = new java.security.SecureRandom().nextLong();
+
   /** Guards every field below and every call on {@link #meta} and {@link #allocator}. */
   private final ReentrantLock lock = new ReentrantLock();
 
@@ -439,6 +445,11 @@ public final class DedupEngine implements AutoCloseable {
    * Drops the mapping of each PA (reference -1 on its L), {@link #RELEASE_CHUNK} PAs per lock
    * hold; an unmapped PA is a no-op.
    */
+  /** The boot id every WRITE_BLOCKS, RELEASE_BLOCKS and FLUSH answer carries. */
+  public long bootId() {
+    return bootId;
+  }
+
   public void release(long[] pas) {
     checkPas(pas);
     for (int from = 0; from < pas.length; from += RELEASE_CHUNK) {

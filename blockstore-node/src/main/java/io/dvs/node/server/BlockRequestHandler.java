@@ -16,7 +16,6 @@ import io.dvs.protocol.rpc.RequestHandler;
  * server opcodes are UNKNOWN_OPCODE. Called concurrently by the RPC handler pool.
  */
 public final class BlockRequestHandler implements RequestHandler {
-  private static final byte[] EMPTY = new byte[0];
 
   private final DedupEngine engine;
   private final DeviceAdder deviceAdder;
@@ -53,7 +52,7 @@ public final class BlockRequestHandler implements RequestHandler {
         BlockOps.WriteBlocks write = BlockOps.WriteBlocks.decode(body);
         checkPas(write.pas(), "WRITE_BLOCKS");
         engine.write(write.pas(), write.data(), write.dataOffset());
-        return EMPTY;
+        return BlockOps.BootId.encode(engine.bootId());
       }
       case READ_BLOCKS -> {
         BlockOps.ReadBlocks read = BlockOps.ReadBlocks.decode(body);
@@ -64,12 +63,12 @@ public final class BlockRequestHandler implements RequestHandler {
         BlockOps.ReleaseBlocks release = BlockOps.ReleaseBlocks.decode(body);
         checkPas(release.pas(), "RELEASE_BLOCKS");
         engine.release(release.pas());
-        return EMPTY;
+        return BlockOps.BootId.encode(engine.bootId());
       }
       case FLUSH -> {
         expectEmpty(body, "FLUSH");
         engine.commit();
-        return EMPTY;
+        return BlockOps.BootId.encode(engine.bootId());
       }
       case ADD_DEVICE -> {
         AddDevice add = AddDevice.decode(body);

@@ -22,24 +22,37 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Writes are write-behind: {@link #write} returns once its batches are sent, so one writer
  * keeps several requests in flight instead of waiting a round trip per FUSE request. What keeps
- * that safe: reads see writes still in flight ({@link #inFlight}); a second write to a PA waits
- * for the first (an SN may run two requests in either order); the journal ships LPT rows only
- * after {@link StorageClients#flushWritten} has waited for every write and FLUSHed the SNs; and
- * a failed write is reported at the next fsync. The window is bounded by
- * {@link StorageClients#WRITE_BEHIND_BLOCKS_MAX}, well inside the ~1 s of work DESIGN.md lets a
- * client lose without fsync.
+ * that safe: reads see writes not yet durable ({@link #inFlight}); a second write to a PA waits
+ * for the first to be answered (an SN may run two requests in either order); the journal ships
+ * LPT rows only after {@link StorageClients#flushWritten} has made every write durable, sending
+ * again what a restarted SN lost; and a write an SN refuses for good is reported at the next
+ * fsync. The window is bounded by {@link StorageClients#WRITE_BEHIND_BLOCKS_MAX}, well inside
+ * the ~1 s of work DESIGN.md lets a client lose without fsync.
  */
 final class BlockIo {
   private final StorageClients storage;
 
-  /** A block sent but not yet acknowledged (at {@code offset} of its request's data). */
-  private record InFlight(byte[] data, int offset, CompletableFuture<Void> acked) {}
+  /**
+   * A block sent but not yet durable (at {@code offset} of its request's data); {@code ended}
+   * completes when the SN has answered.
+   */
+  private record InFlight(byte[] data, int offset, CompletableFuture<Void> ended) {}
 
-  /** By address; an entry leaves when its write is acknowledged or fails. */
+  /**
+   * By address; an entry leaves when its write is durable ({@link StorageClients.Write#settled}):
+   * until then an SN that restarted may have lost it, and reads must not see older data.
+   */
   private final Map<BlockAddress, InFlight> inFlight = new ConcurrentHashMap<>();
 
   BlockIo(StorageClients storage) {
     this.storage = storage;
+  }
+
+  void reportLostWrite() {
+    io.dvs.protocol.DvsException lost = storage.takeLostWrite();
+    if (lost != null) {
+      throw lost;
+    }
   }
 
   /** Reads {@code count} logical blocks of {@code lpt} from {@code first}; holes are zeros. */
@@ -114,7 +127,7 @@ final class BlockIo {
       if (targets[i] != null) {
         InFlight earlier = inFlight.get(targets[i]);
         if (earlier != null) {
-          earlier.acked().join(); // Keep writes to one PA in order.
+          earlier.ended().join(); // Keep writes to one PA in order.
         }
         bySn.computeIfAbsent(targets[i].snId(), k -> new ArrayList<>()).add(i);
       }
@@ -136,7 +149,7 @@ final class BlockIo {
     // The blocks go straight into the request's frame: no separate batch array to copy again.
     BlockOps.WriteBlocks request = BlockOps.WriteBlocks.framed(pas);
     byte[] data = request.data();
-    CompletableFuture<Void> acked = new CompletableFuture<>();
+    StorageClients.Write write = new StorageClients.Write(snId, request);
     List<BlockAddress> addresses = new ArrayList<>(batch.size());
     for (int j = 0; j < batch.size(); j++) {
       BlockAddress address = targets[batch.get(j)];
@@ -145,28 +158,20 @@ final class BlockIo {
           BLOCK_SIZE_BYTES);
       // Registered before sending, so an acknowledgement can never come before the entry. The
       // request's data is never changed after sending, so reads may copy from it meanwhile.
-      inFlight.put(address, new InFlight(data, request.blockOffset(j), acked));
+      inFlight.put(address, new InFlight(data, request.blockOffset(j), write.ended()));
     }
-    CompletableFuture<byte[]> sent;
-    try {
-      sent = storage.write(snId, request);
-    } catch (RuntimeException e) {
-      settle(addresses, acked, e);
-      throw e;
-    }
-    sent.whenComplete((ok, error) -> settle(addresses, acked, error));
+    storage.write(write);
+    write.settled().whenComplete((ok, error) -> settle(addresses, write.ended()));
   }
 
-  /** The write of {@code addresses} ended: they leave the in-flight table. */
-  private void settle(List<BlockAddress> addresses, CompletableFuture<Void> acked,
-      Throwable error) {
+  /** The write of {@code addresses} is durable (or given up): they leave the table. */
+  private void settle(List<BlockAddress> addresses, CompletableFuture<Void> ended) {
     for (BlockAddress a : addresses) {
       InFlight entry = inFlight.get(a);
-      if (entry != null && entry.acked() == acked) {
+      if (entry != null && entry.ended() == ended) {
         inFlight.remove(a, entry);
       }
     }
-    acked.complete(null);
   }
 
   private static void checkLength(byte[] data, int blocks) {

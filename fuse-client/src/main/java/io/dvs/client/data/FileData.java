@@ -63,6 +63,11 @@ public final class FileData {
     namespace.onDelete(this::forget);
   }
 
+  /** Throws the first block write an SN refused for good since the last call, if any. */
+  public void reportLostWrite() {
+    io.reportLostWrite();
+  }
+
   /** Reads up to {@code length} bytes at {@code offset}; returns the count (0 at EOF). */
   public int read(Inode inode, long offset, byte[] dst, int length) {
     FileState f = regular(inode);

@@ -100,10 +100,12 @@ final class FileOps {
 
   /**
    * fsync(2)/fdatasync(2): the file's data and every metadata change it depends on become
-   * durable: FLUSH to each SN written, then the pending metadata group applied by the MS.
+   * durable: FLUSH to each SN written, then the pending metadata group applied by the MS. A
+   * block write an SN refused for good since the last fsync fails this one (EIO, ENOSPC).
    */
   int fsync() {
     ctx.journal().ship();
+    ctx.data().reportLostWrite();
     return 0;
   }
 }

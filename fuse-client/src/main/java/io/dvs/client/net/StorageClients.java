@@ -7,28 +7,47 @@ import io.dvs.protocol.message.BlockOps;
 import io.dvs.protocol.message.NodeOps;
 import io.dvs.protocol.rpc.RpcClient;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.logging.Logger;
 
 /**
  * Connections to the storage nodes, by snId, found through the MS's SNMM. Block data goes
- * straight to the SN (out-of-band: the MS never carries it). Remembers which SNs were written
- * since the last {@link #flushWritten()}, so a metadata group is shipped only after the data
- * it describes is durable.
+ * straight to the SN (out-of-band: the MS never carries it).
  *
- * <p>Writes may be left in flight (write-behind, bounded by {@link #WRITE_BEHIND_BLOCKS_MAX}):
- * {@link #flushWritten()} first waits for every write issued before it, and reports a write
- * that failed since the last flush, once, as the kernel reports a writeback error at fsync.
+ * <p>Writes are write-behind (bounded by {@link #WRITE_BEHIND_BLOCKS_MAX} in flight), and an SN
+ * acknowledges a write while it is only in its memory; FLUSH makes durable what that boot of
+ * the SN acknowledged. So a write is kept here, in order, until a FLUSH answered by the same
+ * boot covers it ({@link BlockOps.BootId}, NFSv3's write verifier). If an SN restarts (a
+ * crash, {@code kill -9}, a new port) or a write fails on the way, {@link #flushWritten}
+ * learns the SN's address again, sends every write it keeps for that SN once more in the order
+ * they ended (a later write to a PA lands after an earlier one), and FLUSHes again; meanwhile
+ * no new write is sent. It waits out an SN that is down for up to {@link Retry}'s bound, then
+ * fails (and keeps the writes for the next try). Reads are retried the same way. A write an SN
+ * refuses for good (its device failed, it is full) is dropped and reported once, at the next
+ * {@link #takeLostWrite}, as the kernel reports a writeback error at fsync.
+ *
+ * <p>An SN in this JVM (the embedded cluster) cannot restart without this client: its
+ * acknowledgement is final, and nothing is kept for it.
  */
 public final class StorageClients implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(StorageClients.class.getName());
+
   /** An SN answers a 1 MiB batch in milliseconds; 30 s means it is gone. */
   public static final long TIMEOUT_MS = 30_000;
-
-  private final MetaClient meta;
-  private final Map<Integer, RpcClient> clients = new ConcurrentHashMap<>();
-  private final Set<Integer> writtenSinceFlush = ConcurrentHashMap.newKeySet();
 
   /**
    * Blocks written but not yet acknowledged, at most: 32 MiB keeps both cores busy (hashing on
@@ -37,43 +56,155 @@ public final class StorageClients implements AutoCloseable {
    */
   public static final int WRITE_BEHIND_BLOCKS_MAX = 8192;
 
+  /**
+   * Blocks acknowledged by a remote SN but not yet covered by a FLUSH, at most (128 MiB): past
+   * it a writer FLUSHes before it sends more. The journal FLUSHes at least every second, and a
+   * FLUSH starts in the background at half of this, so a writer rarely waits for one.
+   */
+  public static final int UNFLUSHED_BLOCKS_MAX = 32_768;
+
+  /** Errors after which the same call may succeed: the SN restarting, moving or not yet back. */
+  private static final Retry ON_NODE = Retry.transientErrors().alsoOn(ErrorCode.NODE_DOWN);
+
+  /** One WRITE_BLOCKS, kept until a FLUSH of the boot that acknowledged it covers it. */
+  public static final class Write {
+    private final int snId;
+    private final byte[] body;
+    private final int blocks;
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private final CompletableFuture<Void> settled = new CompletableFuture<>();
+    private volatile long bootId;
+    private volatile boolean failed;
+
+    public Write(int snId, BlockOps.WriteBlocks request) {
+      this.snId = snId;
+      this.body = request.encode();
+      this.blocks = request.count();
+    }
+
+    /** Acknowledged or failed: a later write to the same PAs may be sent. Never exceptional. */
+    public CompletableFuture<Void> ended() {
+      return ended;
+    }
+
+    /**
+     * Durable on the SN, or refused by it for good: the data need not be read from memory any
+     * longer (until then the SN may have lost it). Never exceptional.
+     */
+    public CompletableFuture<Void> settled() {
+      return settled;
+    }
+  }
+
+  private final Supplier<List<NodeOps.NodeInfo>> nodes;
+  private final Retry onNode;
+  private final Map<Integer, RpcClient> clients = new ConcurrentHashMap<>();
+  private final Set<Integer> writtenSinceFlush = ConcurrentHashMap.newKeySet();
+
+  /** By snId: writes that ended (acknowledged or failed) and no FLUSH covers yet, in order. */
+  private final Map<Integer, List<Write>> unflushed = new ConcurrentHashMap<>();
+  private final AtomicInteger unflushedBlocks = new AtomicInteger();
   private final Set<CompletableFuture<?>> writesInFlight = ConcurrentHashMap.newKeySet();
-  private final java.util.concurrent.Semaphore writeWindow =
-      new java.util.concurrent.Semaphore(WRITE_BEHIND_BLOCKS_MAX);
-  private final java.util.concurrent.atomic.AtomicReference<Throwable> writeFailure =
-      new java.util.concurrent.atomic.AtomicReference<>();
+  private final Semaphore writeWindow = new Semaphore(WRITE_BEHIND_BLOCKS_MAX);
+
+  /** Writers send under the read side; a resend holds the write side so nothing overtakes it. */
+  private final ReentrantReadWriteLock sendLock = new ReentrantReadWriteLock();
+  private final Object flushLock = new Object();
+  private final AtomicReference<DvsException> lostWrite = new AtomicReference<>();
+  private final AtomicBoolean backgroundFlush = new AtomicBoolean();
+
+  /** Retries async reads through an SN restart and runs background FLUSHes. */
+  private final ExecutorService retrier = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "dvs-sn-retry");
+    t.setDaemon(true);
+    return t;
+  });
 
   public StorageClients(MetaClient meta) {
-    this.meta = meta;
+    this(meta::listNodes, ON_NODE);
   }
 
   /**
-   * Sends a batch; returns when it is on its way (waiting only while the write-behind window
-   * is full). The future completes with the SN's acknowledgement.
+   * @param nodes the SNMM's nodes (the MS's LIST_NODES; a fake in tests)
+   * @param onNode how long to wait for an SN that does not answer
    */
-  public CompletableFuture<byte[]> write(int snId, BlockOps.WriteBlocks request) {
-    writeWindow.acquireUninterruptibly(request.count());
-    CompletableFuture<byte[]> sent;
-    try {
-      writtenSinceFlush.add(snId);
-      sent = client(snId).callAsync(Opcode.WRITE_BLOCKS, request.encode());
-    } catch (RuntimeException e) {
-      writeWindow.release(request.count());
-      throw e;
+  StorageClients(Supplier<List<NodeOps.NodeInfo>> nodes, Retry onNode) {
+    this.nodes = nodes;
+    this.onNode = onNode;
+  }
+
+  /**
+   * Sends a batch; returns when it is on its way (waiting while the write-behind window is
+   * full, or for a FLUSH when {@link #UNFLUSHED_BLOCKS_MAX} is reached). Never throws for the
+   * SN: a failed send is kept and sent again by the next {@link #flushWritten}.
+   */
+  public void write(Write w) {
+    int kept = unflushedBlocks.get();
+    if (kept >= UNFLUSHED_BLOCKS_MAX) {
+      flushWritten();
+    } else if (kept >= UNFLUSHED_BLOCKS_MAX / 2 && backgroundFlush.compareAndSet(false, true)) {
+      retrier.execute(this::flushInBackground);
     }
-    writesInFlight.add(sent);
-    sent.whenComplete((ok, error) -> {
-      writesInFlight.remove(sent);
-      writeWindow.release(request.count());
-      if (error != null) {
-        writeFailure.compareAndSet(null, error);
-      }
+    writeWindow.acquireUninterruptibly(w.blocks);
+    writtenSinceFlush.add(w.snId);
+    // The write's own future, not the RPC's: flushWritten must not go on before ended() has
+    // kept the write (a future runs its last-registered dependents first).
+    writesInFlight.add(w.ended);
+    CompletableFuture<byte[]> sent;
+    sendLock.readLock().lock();
+    try {
+      sent = client(w.snId).callAsync(Opcode.WRITE_BLOCKS, w.body);
+    } catch (RuntimeException e) {
+      sent = CompletableFuture.failedFuture(e);
+    } finally {
+      sendLock.readLock().unlock();
+    }
+    sent.whenComplete((answer, error) -> {
+      writeWindow.release(w.blocks);
+      ended(w, answer, error);
+      writesInFlight.remove(w.ended);
     });
-    return sent;
+  }
+
+  /** Runs before {@code w.ended()} completes, so a later write to its PAs is kept after it. */
+  private void ended(Write w, byte[] answer, Throwable error) {
+    RuntimeException failure = error == null ? null : Futures.unwrap(error);
+    if (failure == null) {
+      try {
+        w.bootId = BlockOps.BootId.decode(answer, "WRITE_BLOCKS");
+      } catch (DvsException e) {
+        failure = e;
+      }
+    }
+    if (failure != null && !isTransient(failure)) {
+      lostWrite.compareAndSet(null, asDvs("a block write to storage node " + w.snId
+          + " failed", failure));
+      w.settled.complete(null);
+    } else if (failure == null && clients.get(w.snId) != null
+        && clients.get(w.snId).serverInThisJvm()) {
+      w.settled.complete(null);
+    } else {
+      w.failed = failure != null;
+      unflushedBlocks.addAndGet(w.blocks);
+      List<Write> list = unflushed.computeIfAbsent(w.snId, k -> new ArrayList<>());
+      synchronized (list) {
+        list.add(w);
+      }
+    }
+    w.ended.complete(null);
   }
 
   public CompletableFuture<byte[]> read(int snId, BlockOps.ReadBlocks request) {
-    return client(snId).callAsync(Opcode.READ_BLOCKS, request.encode());
+    byte[] body = request.encode();
+    CompletableFuture<byte[]> first;
+    try {
+      first = client(snId).callAsync(Opcode.READ_BLOCKS, body);
+    } catch (RuntimeException e) {
+      first = CompletableFuture.failedFuture(e);
+    }
+    return first.exceptionallyCompose(e -> isTransient(Futures.unwrap(e))
+        ? CompletableFuture.supplyAsync(() -> readNow(snId, request), retrier)
+        : CompletableFuture.failedFuture(e));
   }
 
   /**
@@ -82,35 +213,163 @@ public final class StorageClients implements AutoCloseable {
    * event loop's hand-offs: {@link io.dvs.protocol.rpc.RpcClient#callDirect}).
    */
   public byte[] readNow(int snId, BlockOps.ReadBlocks request) {
-    return client(snId).callDirect(Opcode.READ_BLOCKS, request.encode());
+    byte[] body = request.encode();
+    return onNode(snId, "read from storage node " + snId,
+        c -> c.callDirect(Opcode.READ_BLOCKS, body));
   }
 
   /**
-   * Waits for every write issued so far, then FLUSHes every SN written since the last call;
-   * returns when all are durable. Throws if a write failed since the last call.
+   * Waits for every write issued so far, then FLUSHes every SN written since the last call and
+   * sends again what an SN lost; returns when all of it is durable. Throws if an SN stays
+   * unreachable past {@link Retry}'s bound (the writes stay kept for the next call).
    */
   public void flushWritten() {
-    CompletableFuture<?>[] pending = writesInFlight.toArray(new CompletableFuture<?>[0]);
-    CompletableFuture.allOf(pending).handle((v, e) -> null).join();
-    Throwable failed = writeFailure.getAndSet(null);
-    if (failed != null) {
-      throw new DvsException(ErrorCode.IO_ERROR,
-          "a block write to a storage node failed: " + Futures.unwrap(failed).getMessage());
-    }
-    Integer[] sns = writtenSinceFlush.toArray(new Integer[0]);
-    CompletableFuture<?>[] flushes = new CompletableFuture<?>[sns.length];
-    for (int i = 0; i < sns.length; i++) {
-      writtenSinceFlush.remove(sns[i]);
-      flushes[i] = client(sns[i]).callAsync(Opcode.FLUSH, new byte[0]);
-    }
-    try {
-      CompletableFuture.allOf(flushes).join();
-    } catch (RuntimeException e) {
-      for (Integer sn : sns) {
-        writtenSinceFlush.add(sn); // Not known durable: flush again next time.
+    synchronized (flushLock) {
+      CompletableFuture<?>[] pending = writesInFlight.toArray(new CompletableFuture<?>[0]);
+      CompletableFuture.allOf(pending).handle((v, e) -> null).join();
+      for (Integer sn : writtenSinceFlush.toArray(new Integer[0])) {
+        writtenSinceFlush.remove(sn);
+        try {
+          flush(sn);
+        } catch (RuntimeException e) {
+          writtenSinceFlush.add(sn); // Not known durable: flush again next time.
+          throw e;
+        }
       }
-      throw Futures.unwrap(e);
     }
+  }
+
+  private void flushInBackground() {
+    try {
+      flushWritten();
+    } catch (RuntimeException e) {
+      LOG.warning("background FLUSH of the storage nodes failed: " + e.getMessage());
+    } finally {
+      backgroundFlush.set(false);
+    }
+  }
+
+  /** The first write an SN refused for good since the last call, if any (then forgotten). */
+  public DvsException takeLostWrite() {
+    return lostWrite.getAndSet(null);
+  }
+
+  /** Under the flush lock: one FLUSH, and a resend if it does not cover every kept write. */
+  private void flush(int snId) {
+    List<Write> covered = kept(snId);
+    long boot;
+    try {
+      boot = BlockOps.BootId.decode(client(snId).call(Opcode.FLUSH, new byte[0]), "FLUSH");
+    } catch (DvsException e) {
+      if (!isTransient(e)) {
+        throw e;
+      }
+      resend(snId);
+      return;
+    }
+    for (Write w : covered) {
+      if (w.failed || w.bootId != boot) {
+        resend(snId);
+        return;
+      }
+    }
+    settle(snId, covered.size());
+  }
+
+  /**
+   * Sends every kept write of {@code snId} again, in order, then FLUSHes; until one boot of the
+   * SN has acknowledged all of them and the FLUSH. Waiting for the SN to answer holds up no
+   * writer; the resend itself does (nothing may overtake it).
+   */
+  private void resend(int snId) {
+    onNode(snId, "resend unflushed writes to storage node " + snId, c -> {
+      c.call(Opcode.FLUSH, new byte[0]); // is it back? (throws while it is not)
+      sendLock.writeLock().lock();
+      try {
+        CompletableFuture<?>[] pending = writesInFlight.toArray(new CompletableFuture<?>[0]);
+        CompletableFuture.allOf(pending).handle((v, e) -> null).join();
+        List<Write> all = kept(snId);
+        for (Write w : all) {
+          if (!w.settled.isDone()) {
+            resendOne(c, w);
+          }
+        }
+        long boot = BlockOps.BootId.decode(c.call(Opcode.FLUSH, new byte[0]), "FLUSH");
+        for (Write w : all) {
+          if (!w.settled.isDone() && w.bootId != boot) {
+            throw new DvsException(ErrorCode.CONNECTION_LOST,
+                "storage node " + snId + " restarted again while writes were resent");
+          }
+        }
+        settle(snId, all.size());
+      } finally {
+        sendLock.writeLock().unlock();
+      }
+      return null;
+    });
+  }
+
+  private void resendOne(RpcClient c, Write w) {
+    try {
+      w.bootId = BlockOps.BootId.decode(c.call(Opcode.WRITE_BLOCKS, w.body), "WRITE_BLOCKS");
+      w.failed = false;
+    } catch (DvsException e) {
+      if (isTransient(e)) {
+        w.failed = true;
+        throw e;
+      }
+      lostWrite.compareAndSet(null, asDvs("a block write to storage node " + w.snId
+          + " failed", e));
+      w.settled.complete(null); // refused for good: reported, not sent again
+    }
+  }
+
+  private List<Write> kept(int snId) {
+    List<Write> list = unflushed.get(snId);
+    if (list == null) {
+      return List.of();
+    }
+    synchronized (list) {
+      return new ArrayList<>(list);
+    }
+  }
+
+  /** The first {@code count} kept writes of {@code snId} are durable (or given up). */
+  private void settle(int snId, int count) {
+    List<Write> list = unflushed.get(snId);
+    if (list == null || count == 0) {
+      return;
+    }
+    List<Write> done;
+    synchronized (list) {
+      List<Write> head = list.subList(0, count);
+      done = new ArrayList<>(head);
+      head.clear();
+    }
+    for (Write w : done) {
+      unflushedBlocks.addAndGet(-w.blocks);
+      w.settled.complete(null);
+    }
+  }
+
+  /** {@code call} on {@code snId}'s client, learning its address again before each retry. */
+  private <T> T onNode(int snId, String what, Function<RpcClient, T> call) {
+    AtomicBoolean again = new AtomicBoolean();
+    return onNode.call(what, () -> {
+      if (again.getAndSet(true)) {
+        refresh();
+      }
+      return call.apply(client(snId));
+    });
+  }
+
+  private static boolean isTransient(RuntimeException e) {
+    return e instanceof DvsException d && ON_NODE.isRetryable(d.code());
+  }
+
+  private static DvsException asDvs(String what, RuntimeException e) {
+    ErrorCode code = e instanceof DvsException d ? d.code() : ErrorCode.IO_ERROR;
+    return new DvsException(code, what + ": " + e.getMessage(), e);
   }
 
   private RpcClient client(int snId) {
@@ -133,7 +392,7 @@ public final class StorageClients implements AutoCloseable {
    */
   private synchronized void refresh() {
     for (NodeOps.NodeInfo node : Retry.transientErrors().call("list storage nodes",
-        meta::listNodes)) {
+        nodes::get)) {
       InetSocketAddress address = new InetSocketAddress(node.host(), node.port());
       RpcClient existing = clients.get(node.snId());
       if (existing == null || !existing.address().equals(address)) {
@@ -148,6 +407,7 @@ public final class StorageClients implements AutoCloseable {
 
   @Override
   public void close() {
+    retrier.shutdownNow();
     clients.values().forEach(RpcClient::close);
     clients.clear();
   }

@@ -106,11 +106,16 @@ public final class PaReleaser implements AutoCloseable {
       }
       try {
         RpcClient sn = client(batch.snId());
-        expectEmpty(batch.snId(), "RELEASE_BLOCKS", sn.call(Opcode.RELEASE_BLOCKS,
-            new BlockOps.ReleaseBlocks(batch.pas()).encode()));
+        long released = BlockOps.BootId.decode(sn.call(Opcode.RELEASE_BLOCKS,
+            new BlockOps.ReleaseBlocks(batch.pas()).encode()), "RELEASE_BLOCKS");
         // Durable on the SN before the PAs are free: else an SN crash could bring back the
-        // old mapping of a PA that a new WDACG already handed to someone else.
-        expectEmpty(batch.snId(), "FLUSH", sn.call(Opcode.FLUSH, new byte[0]));
+        // old mapping of a PA that a new WDACG already handed to someone else. A FLUSH answered
+        // by another boot means the SN restarted in between and may have lost the release.
+        long flushed = BlockOps.BootId.decode(sn.call(Opcode.FLUSH, new byte[0]), "FLUSH");
+        if (flushed != released) {
+          backOff(batch.snId(), "it restarted between RELEASE_BLOCKS and FLUSH; releasing again");
+          continue;
+        }
       } catch (DvsException e) {
         backOff(batch.snId(), e.getMessage());
         continue;
@@ -124,14 +129,6 @@ public final class PaReleaser implements AutoCloseable {
       progress = true;
     }
     return progress;
-  }
-
-  /** An SN that answers with bytes where none belong is not trusted to have released. */
-  private static void expectEmpty(int snId, String op, byte[] response) {
-    if (response.length != 0) {
-      throw new DvsException(ErrorCode.BAD_REQUEST, "SN " + snId + " answered " + op + " with "
-          + response.length + " unexpected bytes (expected: 0); PAs stay queued");
-    }
   }
 
   private void backOff(int snId, String why) {

@@ -17,8 +17,8 @@ public final class BlockOps {
   private BlockOps() {}
 
   /**
-   * WRITE_BLOCKS: {@code u32 count | count x u64 pa | count x 4096 B data}. Response: empty.
-   * Writing the same data to the same PA twice is harmless (idempotent retry).
+   * WRITE_BLOCKS: {@code u32 count | count x u64 pa | count x 4096 B data}. Response: the SN's
+   * {@link BootId}. Writing the same data to the same PA twice is harmless (idempotent retry).
    *
    * @param data the blocks back to back, starting at {@code dataOffset}
    */
@@ -132,7 +132,7 @@ public final class BlockOps {
   /**
    * RELEASE_BLOCKS: {@code u32 count | count x u64 pa}. The SN drops each PA's mapping
    * (reference count -1 on its physical block). Releasing an unmapped PA is a no-op, so
-   * retries are harmless. Response: empty.
+   * retries are harmless. Response: the SN's {@link BootId}.
    */
   public record ReleaseBlocks(long[] pas) {
     public ReleaseBlocks {
@@ -168,5 +168,30 @@ public final class BlockOps {
       pas[i] = r.nonNegative("pa");
     }
     return pas;
+  }
+
+  /**
+   * The answer to WRITE_BLOCKS, RELEASE_BLOCKS and FLUSH: {@code u64 bootId}, drawn at random
+   * each time an SN opens its store. An SN acknowledges a write or release while it is only in
+   * memory, and a FLUSH makes durable what the same boot acknowledged. So a caller that sees a
+   * FLUSH answered by another boot than a write knows the SN restarted in between and may have
+   * lost that write, and sends it again (the write verifier of NFSv3, RFC 1813 section 3.3.7).
+   */
+  public static final class BootId {
+    public static final int BYTES = 8;
+
+    private BootId() {}
+
+    public static byte[] encode(long bootId) {
+      return new WireWriter(BYTES).i64(bootId).toByteArray();
+    }
+
+    /** The boot id in {@code op}'s answer; BAD_REQUEST naming {@code op} if it is not one. */
+    public static long decode(byte[] answer, String op) {
+      WireReader r = new WireReader(answer);
+      long bootId = r.i64(op + " answer bootId");
+      r.expectEnd(op + " answer");
+      return bootId;
+    }
   }
 }

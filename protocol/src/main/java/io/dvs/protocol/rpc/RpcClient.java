@@ -71,6 +71,14 @@ public final class RpcClient implements AutoCloseable {
     return address;
   }
 
+  /**
+   * Whether the server is in this JVM ({@link RpcServer#acceptCallsFromThisJvm}): it then lives
+   * and dies with the caller, and calls to it skip the wire.
+   */
+  public boolean serverInThisJvm() {
+    return RpcServer.inThisJvm(address) != null;
+  }
+
   /** Sends a request and waits for its response body; typed failures raise DvsException. */
   public byte[] call(Opcode opcode, byte[] body) {
     RpcServer.Dispatcher local = RpcServer.inThisJvm(address);
