@@ -8,6 +8,7 @@ import io.dvs.protocol.message.NodeOps;
 import io.dvs.protocol.rpc.RpcClient;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
@@ -99,7 +101,9 @@ public final class StorageClients implements AutoCloseable {
   private final Supplier<List<NodeOps.NodeInfo>> nodes;
   private final Retry onNode;
   private final Map<Integer, RpcClient> clients = new ConcurrentHashMap<>();
-  private final Set<Integer> writtenSinceFlush = ConcurrentHashMap.newKeySet();
+  /** By snId: writes sent so far, and (under the flush lock) how many of them a FLUSH covers. */
+  private final Map<Integer, AtomicLong> sentWrites = new ConcurrentHashMap<>();
+  private final Map<Integer, Long> flushedWrites = new HashMap<>();
 
   /** By snId: writes that ended (acknowledged or failed) and no FLUSH covers yet, in order. */
   private final Map<Integer, List<Write>> unflushed = new ConcurrentHashMap<>();
@@ -146,10 +150,11 @@ public final class StorageClients implements AutoCloseable {
       retrier.execute(this::flushInBackground);
     }
     writeWindow.acquireUninterruptibly(w.blocks);
-    writtenSinceFlush.add(w.snId);
     // The write's own future, not the RPC's: flushWritten must not go on before ended() has
-    // kept the write (a future runs its last-registered dependents first).
+    // kept the write (a future runs its last-registered dependents first). Counted after it is
+    // in flight, so a flush that sees the count waits for the write.
     writesInFlight.add(w.ended);
+    sentWrites.computeIfAbsent(w.snId, k -> new AtomicLong()).incrementAndGet();
     CompletableFuture<byte[]> sent;
     sendLock.readLock().lock();
     try {
@@ -225,15 +230,15 @@ public final class StorageClients implements AutoCloseable {
    */
   public void flushWritten() {
     synchronized (flushLock) {
+      Map<Integer, Long> sent = new HashMap<>();
+      sentWrites.forEach((sn, count) -> sent.put(sn, count.get()));
       CompletableFuture<?>[] pending = writesInFlight.toArray(new CompletableFuture<?>[0]);
       CompletableFuture.allOf(pending).handle((v, e) -> null).join();
-      for (Integer sn : writtenSinceFlush.toArray(new Integer[0])) {
-        writtenSinceFlush.remove(sn);
-        try {
-          flush(sn);
-        } catch (RuntimeException e) {
-          writtenSinceFlush.add(sn); // Not known durable: flush again next time.
-          throw e;
+      // Every write counted in sent has ended now; later ones wait for the next call.
+      for (Map.Entry<Integer, Long> sn : sent.entrySet()) {
+        if (sn.getValue() > flushedWrites.getOrDefault(sn.getKey(), 0L)) {
+          flush(sn.getKey());
+          flushedWrites.put(sn.getKey(), sn.getValue());
         }
       }
     }
