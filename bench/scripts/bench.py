@@ -188,6 +188,10 @@ class Target:
         """Make written data durable/visible before reading physical usage."""
         os.sync()
 
+    def drop_caches(self):
+        """Before a read job: nothing read or written before may be served from memory."""
+        drop_caches()
+
     def physical(self):
         return None
 
@@ -241,6 +245,19 @@ class Zfs(Target):
     def settle(self):
         os.sync()
         time.sleep(6)  # zfs-fuse commits a transaction group every 5 s
+
+    def drop_caches(self):
+        """zfs-fuse keeps file data in its ARC, in its own memory, which the kernel's drop_caches
+        does not touch: its random reads after a write came from memory (4 KiB random read
+        27.6-62.6 MB/s across repetitions, above the native disk's 45). Exporting the pool
+        drops its ARC buffers; importing it again mounts the dataset where it was."""
+        os.sync()
+        if self.dir in MOUNTS:
+            MOUNTS.remove(self.dir)  # wait_mount adds it again
+        sh(['zpool', 'export', self.POOL])
+        sh(['zpool', 'import', '-d', os.path.dirname(self.img), self.POOL])
+        wait_mount(self.dir, None, 30)
+        drop_caches()
 
     def physical(self):
         # Unmount the dataset (flushes everything to the pool), then read ALLOC until two
@@ -448,10 +465,10 @@ def fio_suite(t, cfg):
         if have < (4 << 20):
             log('%s: seqwrite j%d left %s bytes; skipping reads' % (t.name, nj, sizes))
             continue
-        drop_caches()
+        t.drop_caches()
         res['seqread-1M-j%d' % nj] = run_fio('seqread', d, have, nj, rt, cfg)
         res['randwrite-4k-j%d' % nj] = run_fio('randwrite', d, have, nj, rt, cfg)
-        drop_caches()
+        t.drop_caches()
         res['randread-4k-j%d' % nj] = run_fio('randread', d, have, nj, rt, cfg)
         delete_and_settle(d, cfg)
     for sec in ('dedup0', 'dedup50', 'dedup90'):
