@@ -35,9 +35,12 @@ public final class MetadataServer implements AutoCloseable {
   private final RpcServer rpcServer;
   private boolean closed;
 
-  private MetadataServer(MetaStore store, PaReleaser releaser, LeaseReaper reaper,
-      RpcServer rpcServer) {
+  private final VolumeService volumes;
+
+  private MetadataServer(MetaStore store, VolumeService volumes, PaReleaser releaser,
+      LeaseReaper reaper, RpcServer rpcServer) {
     this.store = store;
+    this.volumes = volumes;
     this.releaser = releaser;
     this.reaper = reaper;
     this.rpcServer = rpcServer;
@@ -67,7 +70,7 @@ public final class MetadataServer implements AutoCloseable {
       releaser.start();
       reaper = new LeaseReaper(volumes);
       reaper.start();
-      MetadataServer server = new MetadataServer(store, releaser, reaper, rpcServer);
+      MetadataServer server = new MetadataServer(store, volumes, releaser, reaper, rpcServer);
       LOG.info("metadata server listening on " + server.address() + ", store " + store.file());
       return server;
     } catch (RuntimeException | Error e) {
@@ -86,6 +89,11 @@ public final class MetadataServer implements AutoCloseable {
   public MetadataServer acceptCallsFromThisJvm() {
     rpcServer.acceptCallsFromThisJvm();
     return this;
+  }
+
+  /** See {@link VolumeService#endLeasesOfEarlierRuns}: for an MS private to one process. */
+  public int endLeasesOfEarlierRuns() {
+    return volumes.endLeasesOfEarlierRuns();
   }
 
   public InetSocketAddress address() {

@@ -148,6 +148,21 @@ class LeaseReclaimTest {
   }
 
   @Test
+  void anMsPrivateToOneProcessEndsTheLeasesOfItsEarlierRunAtOnce() throws Exception {
+    VolumeOps.Mounted m = ms.mount("vol", "client-a");
+    takeAndMapFour(m);
+    ms.restart(); // the embedded cluster's process died with its client
+    ms.heartbeat(snId, Ms.stats(1000, 0));
+    expectError(ErrorCode.LEASE_HELD, () -> ms.mount("vol", "client-b"));
+    assertEquals(1, ms.server.endLeasesOfEarlierRuns());
+    assertEquals(0, ms.server.endLeasesOfEarlierRuns(), "none left");
+    VolumeOps.Mounted b = ms.mount("vol", "client-b");
+    assertEquals(m.epoch() + 1, b.epoch());
+    await("release of the 6 unmapped PAs", () -> released().size() == 6);
+    assertEquals(4, stat().volume().mappedBlocks(), "mapped PAs stay with the LPT");
+  }
+
+  @Test
   void deletingAVolumeReleasesItsLeasedPasToo() throws Exception {
     VolumeOps.Mounted m = ms.mount("vol", "client-a");
     takeAndMapFour(m);

@@ -284,12 +284,35 @@ public final class VolumeService {
     return ended;
   }
 
+  /**
+   * Ends every lease in the store now, as if each had expired: for an MS whose only client ran
+   * in the process that ran it before (dvs mount's embedded cluster, its data directory locked
+   * by this process), so a lease found at start belongs to a process that is gone, and its
+   * owner should not have to wait out the lease timeout to mount again. Returns how many ended.
+   */
+  public int endLeasesOfEarlierRuns() {
+    List<VolumeRecord> mounted = store.read(() -> volumes.volumes(VolumeOps.VOLUMES_MAX).stream()
+        .filter(VolumeRecord::isMounted).toList());
+    int ended = 0;
+    for (VolumeRecord seen : mounted) {
+      if (endLease(seen, false)) {
+        ended++;
+      }
+    }
+    return ended;
+  }
+
   private boolean expireLease(VolumeRecord seen) {
+    return endLease(seen, true);
+  }
+
+  private boolean endLease(VolumeRecord seen, boolean onlyIfExpired) {
     return store.write(() -> {
       // Re-checked under the write lock: a renewal or a new mount may have come in between.
       var current = volumes.volume(seen.volumeId());
       if (current.isEmpty() || !current.get().isMounted()
-          || current.get().epoch() != seen.epoch() || !leases.expired(seen.volumeId())) {
+          || current.get().epoch() != seen.epoch()
+          || (onlyIfExpired && !leases.expired(seen.volumeId()))) {
         return false;
       }
       VolumeRecord volume = current.get();
@@ -297,8 +320,9 @@ public final class VolumeService {
       volumes.putVolume(volume.withLease(volume.epoch(), VolumeRecord.NO_HOLDER));
       leases.forget(volume.volumeId());
       LOG.info("volume '" + volume.name() + "': lease of '" + volume.leaseHolder() + "' (epoch "
-          + volume.epoch() + ") expired after " + leaseTimeoutMs + " ms of silence; reclaimed "
-          + reclaimed + " unmapped WDACG PAs");
+          + volume.epoch() + ") " + (onlyIfExpired ? "expired after " + leaseTimeoutMs
+          + " ms of silence" : "ended: its holder ran in an earlier run of this process")
+          + "; reclaimed " + reclaimed + " unmapped WDACG PAs");
       return true;
     });
   }

@@ -31,6 +31,9 @@ public final class EmbeddedCluster implements AutoCloseable {
     // One process: the mount calls the MS and the SN in memory, not over loopback TCP.
     MetadataServer meta = MetadataServer.start(MetadataServerConfig.of(dataDir.resolve("ms")))
         .acceptCallsFromThisJvm();
+    // Its store is this process's alone (locked while open): a lease in it was held by an
+    // earlier run that died (kill -9, a crash), and mounting again need not wait it out.
+    meta.endLeasesOfEarlierRuns();
     StorageNode node = null;
     try {
       node = StorageNode.start(StorageNodeConfig.builder(dataDir.resolve("sn0"))
