@@ -7,6 +7,7 @@ import io.dvs.client.fs.Errno;
 import io.dvs.client.fs.FsException;
 import io.dvs.client.net.Futures;
 import io.dvs.client.net.StorageClients;
+import io.dvs.protocol.DvsException;
 import io.dvs.protocol.message.BlockOps;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -48,8 +49,9 @@ final class BlockIo {
     this.storage = storage;
   }
 
+  /** Throws the first block write an SN refused for good since the last call, if any. */
   void reportLostWrite() {
-    io.dvs.protocol.DvsException lost = storage.takeLostWrite();
+    DvsException lost = storage.takeLostWrite();
     if (lost != null) {
       throw lost;
     }

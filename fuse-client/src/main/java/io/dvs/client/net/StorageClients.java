@@ -181,12 +181,12 @@ public final class StorageClients implements AutoCloseable {
         failure = e;
       }
     }
+    RpcClient client = clients.get(w.snId);
     if (failure != null && !isTransient(failure)) {
       lostWrite.compareAndSet(null, asDvs("a block write to storage node " + w.snId
           + " failed", failure));
       w.settled.complete(null);
-    } else if (failure == null && clients.get(w.snId) != null
-        && clients.get(w.snId).serverInThisJvm()) {
+    } else if (failure == null && client != null && client.serverInThisJvm()) {
       w.settled.complete(null);
     } else {
       w.failed = failure != null;
