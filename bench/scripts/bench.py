@@ -415,26 +415,48 @@ def run_fio(section, d, size, nj, runtime, cfg):
             'runtime_ms': s['runtime'], 'wall_s': wall, 'size': size, 'numjobs': nj}
 
 
+# The unmeasured warm-up pass: every job kind, as (fio section, numjobs).
+WARMUP_JOBS = [('seqwrite', 1), ('seqread', 1), ('randwrite', 1), ('randread', 1),
+               ('seqwrite', 4), ('randwrite', 4), ('dedup90', 1)]
+# Warm-up passes repeat until no job ran more than this much faster than in the pass before.
+WARMUP_GAIN_MAX = 1.15
+WARMUP_PASSES_MAX = 3
+
+
 def fio_warmup(t, cfg):
-    """One unmeasured pass of the job kinds on every target alike, its files left in place: a
-    fresh dvs mount is a fresh JVM whose JIT compiles for tens of seconds, and each kind of job
-    (one writer, four writers, duplicate data) runs code paths of its own. Six 512 MiB writes of
-    unique data in a row on a fresh mount ran 190, 279, 299, 424, 430, 437 MiB/s (C1 only:
-    139-169); the first 4-job write after three 1-job writes ran 319 MiB/s, the next three
-    364-388. (Measure with randrepeat=0, as jobs.fio does: fio's default seeds every run alike,
-    so a second run writes the same bytes, which dvs stores once.)"""
+    """Unmeasured passes of every job kind on every target alike, its files left in place, until
+    the target is in its steady state: a fresh dvs mount is a fresh JVM whose JIT compiles for
+    tens of seconds, and each kind of job (one writer, four writers, reads, duplicate data) runs
+    code paths of its own. Passes repeat until no job ran more than WARMUP_GAIN_MAX times faster
+    than in the pass before (at least two passes, at most WARMUP_PASSES_MAX); each pass's MB/s
+    are returned, for the JSON. Reads run after the caches are dropped, as measured reads do:
+    a read served by the page cache warms nothing behind it.
+
+    Why more than one pass: the multi-process cluster is four JVMs compiling on two cores. On a
+    fresh one (2026-12-07), four 1 GiB writes in a row ran 109, 131, 225, 251 MB/s and two reads
+    128, 237; one pass left its measured jobs well short of that (bench/run's 1-job write 95-220
+    MB/s). Kept files, not deleted: deleting them made the measured writes that follow share the
+    machine with the filesystem's space reclaim (dvs: ~200 -> ~100 MB/s), a cost of its own."""
     d = os.path.join(t.dir, 'warmup')
     os.makedirs(d, exist_ok=True)
     rt = cfg['fio_runtime']
-    for sec in ('seqwrite', 'seqread', 'randwrite', 'randread'):
-        run_fio(sec, d, cfg['fio_size1'], 1, rt, cfg)
-    for sec in ('seqwrite', 'randwrite'):
-        run_fio(sec, d, cfg['fio_size4'], 4, rt, cfg)
-    run_fio('dedup90', d, cfg['fio_size1'], 1, rt, cfg)
-    # Kept, not deleted: deleting them made the measured writes that follow share the machine
-    # with the filesystem's space reclaim (dvs: ~200 -> ~100 MB/s), a cost of its own, not the
-    # write path's.
-    os.sync()
+    passes = []
+    for _ in range(WARMUP_PASSES_MAX):
+        speeds = {}
+        for sec, nj in WARMUP_JOBS:
+            if 'read' in sec:
+                t.drop_caches()
+            r = run_fio(sec, d, cfg['fio_size1'] if nj == 1 else cfg['fio_size4'], nj, rt, cfg)
+            speeds['%s-j%d' % (sec, nj)] = r.get('MBps')
+        os.sync()
+        log('  %-8s warm-up pass %d: %s' % (t.name, len(passes) + 1, ' '.join(
+            '%s %s' % (k, '%.0f' % v if v else '-') for k, v in speeds.items())))
+        passes.append(speeds)
+        if len(passes) >= 2 and all(
+                not now or not before or now <= before * WARMUP_GAIN_MAX
+                for now, before in ((speeds[k], passes[-2][k]) for k in speeds)):
+            break
+    return passes
 
 
 def delete_and_settle(d, cfg):
@@ -451,8 +473,7 @@ def delete_and_settle(d, cfg):
 
 def fio_suite(t, cfg):
     res = {}
-    if cfg['fio_warmup']:
-        fio_warmup(t, cfg)
+    warmup = fio_warmup(t, cfg) if cfg['fio_warmup'] else []
     d = os.path.join(t.dir, 'fio')
     os.makedirs(d, exist_ok=True)
     rt = cfg['fio_runtime']
@@ -476,7 +497,7 @@ def fio_suite(t, cfg):
         delete_and_settle(d, cfg)
     for k, v in res.items():
         log('  %-8s %-22s %s' % (t.name, k, ('%.1f MB/s %.0f IOPS' % (v['MBps'], v['iops'])) if 'MBps' in v else v))
-    return res
+    return res, warmup
 
 
 # --------------------------------------------------------------------------------------
@@ -774,7 +795,7 @@ def main():
     out = a.out or os.path.join(BENCH, 'results', '%s-%s.json' % (stamp, mode))
     res = {'mode': mode, 'started': time.strftime('%Y-%m-%d %H:%M:%S %Z'), 'command': a.command,
            'config': {k: v for k, v in cfg.items() if k not in ('java_opts',)},
-           'machine': machine_info(cfg), 'fio': {}, 'dedup': {}, 'rsync': {}, 'errors': []}
+           'machine': machine_info(cfg), 'fio': {}, 'fio_warmup': {}, 'dedup': {}, 'rsync': {}, 'errors': []}
 
     def save():
         res['finished'] = time.strftime('%Y-%m-%d %H:%M:%S %Z')
@@ -792,7 +813,8 @@ def main():
                 log('fio rep %d/%d on %s' % (rep + 1, cfg['reps'], name))
                 try:
                     with make_target(name, cfg) as t:
-                        r = fio_suite(t, cfg)
+                        r, warmup = fio_suite(t, cfg)
+                    res['fio_warmup'].setdefault(name, []).append(warmup)
                 except Exception as e:  # record and go on with the other targets
                     log('ERROR %s: %s' % (name, e))
                     res['errors'].append({'phase': 'fio', 'target': name, 'rep': rep, 'error': str(e)[-800:]})

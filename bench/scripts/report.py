@@ -92,10 +92,11 @@ def section(res, path):
                 (' A job\'s files are deleted %g s before the next write job (space reclaim is measured apart, '
                  'not inside the write jobs).' % cfg['fio_settle']) if cfg.get('fio_settle') else '',
                 cfg['reps'])
-             + (' Before the measured jobs, every target runs the 1-job write, read, random write and random '
-                'read, the 4-job write and random write, and the 90%-duplicate write once, unmeasured, and keeps '
-                'its files (a fresh dvs mount is a fresh JVM whose JIT is still compiling; `BENCH_FIO_WARMUP=0` '
-                'measures it cold).'
+             + (' Before the measured jobs, every target runs passes of the 1-job write, read, random write and '
+                'random read, the 4-job write and random write, and the 90%-duplicate write, unmeasured, and keeps '
+                'its files, until a pass is no more than 15% faster than the one before (a fresh dvs mount is a '
+                'fresh JVM whose JIT is still compiling; the passes are in the warm-up table below; '
+                '`BENCH_FIO_WARMUP=0` measures it cold).'
                 if cfg.get('fio_warmup') else ' No warm-up: a fresh dvs JVM is measured cold.'))
     if res.get('errors'):
         L.append('- **Errors during the run:** ' + '; '.join('%s/%s rep %s: %s' % (
@@ -170,6 +171,27 @@ def section(res, path):
                 row.append('%s (%s)' % ('met' if ok else '**not met**', ', '.join('%s %+.1f%%' % (n, (x - 1) * 100)
                                                                                for n, x in vs)))
         L.append('| stores the ideal fixed-4 KiB amount ±1% | ' + ' | '.join(row) + ' |')
+        L.append('')
+    warm = res.get('fio_warmup', {})
+    if any(warm.values()):
+        L.append('### fio warm-up passes (unmeasured): MB/s of each pass, per repetition')
+        L.append('')
+        L.append('How far each target was from its steady state when it started; the measured jobs above '
+                 'follow the last pass. Passes stop once no job ran more than 15% faster than in the pass '
+                 'before (2 to 3 passes).')
+        L.append('')
+        jobs = []
+        for reps in warm.values():
+            for passes in reps:
+                for p in passes:
+                    jobs += [j for j in p if j not in jobs]
+        L.append('| target | rep | ' + ' | '.join(jobs) + ' |')
+        L.append('|---|---|' + '---|' * len(jobs))
+        for t in FIO_T:
+            for i, passes in enumerate(warm.get(t, [])):
+                if passes:
+                    L.append('| %s | %d | ' % (t, i + 1) + ' | '.join(
+                        ' → '.join(fmt(p.get(j), 0) for p in passes) for j in jobs) + ' |')
         L.append('')
 
     dd = res.get('dedup', {})
