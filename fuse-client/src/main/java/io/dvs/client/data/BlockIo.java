@@ -5,7 +5,6 @@ import static io.dvs.protocol.ProtocolLimits.BLOCK_SIZE_BYTES;
 
 import io.dvs.client.fs.Errno;
 import io.dvs.client.fs.FsException;
-import io.dvs.client.net.Futures;
 import io.dvs.client.net.StorageClients;
 import io.dvs.protocol.DvsException;
 import io.dvs.protocol.message.BlockOps;
@@ -74,35 +73,28 @@ final class BlockIo {
         bySn.computeIfAbsent(a.snId(), k -> new ArrayList<>()).add(new long[] {a.pa(), i});
       }
     }
-    // Every request but the last goes out at once; the last is made on this thread, which would
-    // only wait (the usual read is one request; with several SNs, one per SN).
-    List<CompletableFuture<Void>> reads = new ArrayList<>();
-    int lastSn = -1;
-    List<long[]> last = null;
-    for (Map.Entry<Integer, List<long[]>> sn : bySn.entrySet()) {
-      int snId = sn.getKey();
-      List<long[]> rows = sn.getValue();
-      for (int from = 0; from < rows.size(); from += BATCH_BLOCKS_MAX) {
-        if (last != null) {
-          List<long[]> batch = last;
-          reads.add(storage.read(lastSn, new BlockOps.ReadBlocks(pas(batch)))
-              .thenAccept(data -> place(batch, data, out)));
+    // Every request goes out before any answer is awaited, so the SNs work in parallel; the
+    // answers come back on this thread (StorageClients#startRead).
+    List<List<long[]>> batches = new ArrayList<>();
+    List<StorageClients.PendingRead> pending = new ArrayList<>();
+    int answered = 0;
+    try {
+      for (Map.Entry<Integer, List<long[]>> sn : bySn.entrySet()) {
+        List<long[]> rows = sn.getValue();
+        for (int from = 0; from < rows.size(); from += BATCH_BLOCKS_MAX) {
+          List<long[]> batch = rows.subList(from, Math.min(rows.size(), from + BATCH_BLOCKS_MAX));
+          pending.add(storage.startRead(sn.getKey(), new BlockOps.ReadBlocks(pas(batch))));
+          batches.add(batch);
         }
-        lastSn = snId;
-        last = rows.subList(from, Math.min(rows.size(), from + BATCH_BLOCKS_MAX));
+      }
+      for (; answered < pending.size(); answered++) {
+        place(batches.get(answered), pending.get(answered).answer(), out);
+      }
+    } finally {
+      for (int i = answered; i < pending.size(); i++) {
+        pending.get(i).abandon(); // a failure left these unanswered: free their connections
       }
     }
-    if (last != null) {
-      try {
-        place(last, storage.readNow(lastSn, new BlockOps.ReadBlocks(pas(last))), out);
-      } catch (RuntimeException e) {
-        // None left behind writing into out; this failure is the one reported.
-        CompletableFuture.allOf(reads.toArray(new CompletableFuture<?>[0])).handle((v, x) -> v)
-            .join();
-        throw e;
-      }
-    }
-    join(reads);
     return out;
   }
 
@@ -180,14 +172,6 @@ final class BlockIo {
     if (data.length != blocks * BLOCK_SIZE_BYTES) {
       throw new FsException(Errno.EIO, "storage node returned " + data.length + " bytes for "
           + blocks + " blocks");
-    }
-  }
-
-  private static void join(List<? extends CompletableFuture<?>> futures) {
-    try {
-      CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).join();
-    } catch (RuntimeException e) {
-      throw Futures.unwrap(e);
     }
   }
 }

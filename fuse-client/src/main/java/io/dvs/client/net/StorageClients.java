@@ -224,6 +224,72 @@ public final class StorageClients implements AutoCloseable {
   }
 
   /**
+   * A read sent now whose answer is taken later, on the same thread: a FUSE read that spans
+   * several SNs sends to all of them before it waits for any, so they work in parallel, and
+   * each answer comes back on a blocking connection of this thread's with no event-loop
+   * hand-off ({@link RpcClient#sendDirect}). An SN of this JVM reads at {@link
+   * PendingRead#answer}; with every direct connection busy the read goes by the event loop.
+   */
+  public PendingRead startRead(int snId, BlockOps.ReadBlocks request) {
+    RpcClient.DirectCall call;
+    try {
+      RpcClient client = client(snId);
+      if (client.serverInThisJvm()) {
+        return new PendingRead(() -> readNow(snId, request), null);
+      }
+      call = client.sendDirect(Opcode.READ_BLOCKS, request.encode());
+    } catch (RuntimeException e) {
+      if (!isTransient(e)) {
+        throw e;
+      }
+      return new PendingRead(() -> readNow(snId, request), null); // it waits for the SN
+    }
+    if (call == null) {
+      CompletableFuture<byte[]> later = read(snId, request);
+      return new PendingRead(() -> {
+        try {
+          return later.join();
+        } catch (RuntimeException e) {
+          throw Futures.unwrap(e);
+        }
+      }, null);
+    }
+    return new PendingRead(() -> {
+      try {
+        return call.answer();
+      } catch (RuntimeException e) {
+        if (!isTransient(e)) {
+          throw e;
+        }
+        return readNow(snId, request); // relearns the SN's address and waits for it
+      }
+    }, call);
+  }
+
+  /** See {@link #startRead}. Take its answer or abandon it, once, on the thread that started it. */
+  public static final class PendingRead {
+    private final Supplier<byte[]> answer;
+    private final RpcClient.DirectCall call;
+
+    private PendingRead(Supplier<byte[]> answer, RpcClient.DirectCall call) {
+      this.answer = answer;
+      this.call = call;
+    }
+
+    /** The blocks read, in the request's order. */
+    public byte[] answer() {
+      return answer.get();
+    }
+
+    /** Gives up the read (another failed first), freeing its connection. */
+    public void abandon() {
+      if (call != null) {
+        call.abandon();
+      }
+    }
+  }
+
+  /**
    * Waits for every write issued so far, then FLUSHes every SN written since the last call and
    * sends again what an SN lost; returns when all of it is durable. Throws if an SN stays
    * unreachable past {@link Retry}'s bound (the writes stay kept for the next call).

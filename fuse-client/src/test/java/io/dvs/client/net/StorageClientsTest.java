@@ -149,6 +149,19 @@ class StorageClientsTest {
   }
 
   @Test
+  void aReadStartedAcrossAnSnRestartOnAnotherPortIsAnsweredFromThere() {
+    write(5, block(5));
+    storage.flushWritten();
+    assertArrayEquals(block(5), storage.readNow(SN, new BlockOps.ReadBlocks(new long[] {5})));
+    server.close(); // the direct connection the read left idle is dead now
+    node.crash();
+    server = start(0);
+    port = server.address().getPort();
+    StorageClients.PendingRead read = storage.startRead(SN, new BlockOps.ReadBlocks(new long[] {5}));
+    assertArrayEquals(block(5), read.answer());
+  }
+
+  @Test
   void aWriteRefusedForGoodIsReportedOnceAndNotRetried() {
     node.refused.add(9L);
     StorageClients.Write w = write(9, block(9));

@@ -63,11 +63,25 @@ final class DirectConnection implements AutoCloseable {
    * the connection is then closed); a typed error answer comes back as a frame.
    */
   Frame call(Frame request, String server) {
+    send(request, server);
+    return receive(request, server);
+  }
+
+  /** The first half of {@link #call}: the request is on its way when this returns. */
+  void send(Frame request, String server) {
     try {
       ByteBuf encoded = Unpooled.buffer(request.encodedSizeBytes());
       FrameEncoder.encodeTo(request, encoded);
       out.write(encoded.array(), encoded.arrayOffset(), encoded.readableBytes());
       out.flush();
+    } catch (IOException | RuntimeException e) {
+      throw failed(e, server);
+    }
+  }
+
+  /** The second half of {@link #call}: waits for the answer to {@code request}, sent last. */
+  Frame receive(Frame request, String server) {
+    try {
       Frame answer = readAnswer(server);
       if (answer.requestId() != request.requestId() || !answer.isResponse()) {
         throw new IOException("answer to request " + answer.requestId() + " (expected: "
@@ -79,13 +93,18 @@ final class DirectConnection implements AutoCloseable {
       throw new DvsException(ErrorCode.TIMEOUT, request.opcode() + " to " + server
           + " got no answer in " + timeoutMs + " ms");
     } catch (IOException | RuntimeException e) {
-      close();
-      if (e instanceof DvsException d) {
-        throw d;
-      }
-      throw new DvsException(ErrorCode.CONNECTION_LOST, "connection to " + server + " lost: "
-          + e.getMessage());
+      throw failed(e, server);
     }
+  }
+
+  /** Closes the connection, never to be used again, and says what {@code e} means. */
+  private DvsException failed(Exception e, String server) {
+    close();
+    if (e instanceof DvsException d) {
+      return d;
+    }
+    return new DvsException(ErrorCode.CONNECTION_LOST, "connection to " + server + " lost: "
+        + e.getMessage());
   }
 
   private Frame readAnswer(String server) throws IOException {

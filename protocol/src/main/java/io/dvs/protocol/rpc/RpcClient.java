@@ -43,7 +43,7 @@ public final class RpcClient implements AutoCloseable {
    * Blocking connections kept for {@link #callDirect}: one per caller in a call at once (the
    * mount's FUSE workers); a caller past this takes the event-loop path.
    */
-  public static final int DIRECT_CONNECTIONS_MAX = 8;
+  public static final int DIRECT_CONNECTIONS_MAX = 16;
 
   private final String serverName;
   private final InetSocketAddress address;
@@ -109,9 +109,22 @@ public final class RpcClient implements AutoCloseable {
     if (local != null) {
       return callHere(local, opcode, body);
     }
-    if (!directPermits.tryAcquire()) {
-      return call(opcode, body);
+    DirectCall direct = sendDirect(opcode, body);
+    return direct != null ? direct.answer() : call(opcode, body);
+  }
+
+  /**
+   * The first half of {@link #callDirect}: sends the request now on a blocking connection the
+   * returned call holds until its {@link DirectCall#answer} (or {@link DirectCall#abandon}), so
+   * one thread can have requests to several servers in flight and take every answer itself.
+   * Null where callDirect would not use a connection of its own (a server in this JVM, or every
+   * direct connection busy): make the call another way then. Only for idempotent requests.
+   */
+  public DirectCall sendDirect(Opcode opcode, byte[] body) {
+    if (RpcServer.inThisJvm(address) != null || !directPermits.tryAcquire()) {
+      return null;
     }
+    boolean sent = false;
     try {
       if (closed) {
         throw new DvsException(ErrorCode.UNAVAILABLE, "client for " + describe() + " is closed");
@@ -120,32 +133,85 @@ public final class RpcClient implements AutoCloseable {
       if (tooLarge(request)) {
         throw frameTooLarge(opcode, body);
       }
-      Frame answer;
       DirectConnection connection = idleDirect.poll();
       boolean reused = connection != null;
+      if (connection == null) {
+        connection = DirectConnection.open(address, CONNECT_TIMEOUT_MS, timeoutMs, describe());
+      }
       try {
-        if (connection == null) {
-          connection = DirectConnection.open(address, CONNECT_TIMEOUT_MS, timeoutMs, describe());
-        }
-        answer = connection.call(request, describe()); // closes it if it throws
+        connection.send(request, describe()); // closes it if it throws
       } catch (DvsException e) {
         if (e.code() != ErrorCode.CONNECTION_LOST || !reused) {
           throw e;
         }
-        // An idle connection the server closed meanwhile (a restart) shows only when used: the
-        // call is idempotent, so it goes once more on a fresh connection.
+        // An idle connection the server closed meanwhile (a restart): a fresh one.
         connection = DirectConnection.open(address, CONNECT_TIMEOUT_MS, timeoutMs, describe());
-        answer = connection.call(request, describe());
+        connection.send(request, describe());
+        reused = false;
       }
-      if (closed || !idleDirect.offer(connection)) {
-        connection.close();
-      }
-      if (answer.status() != ErrorCode.OK) {
-        throw new DvsException(answer.status(), answer.errorMessage());
-      }
-      return answer.body();
+      sent = true;
+      return new DirectCall(connection, request, reused);
     } finally {
-      directPermits.release();
+      if (!sent) {
+        directPermits.release();
+      }
+    }
+  }
+
+  /** A request sent by {@link #sendDirect}, whose answer is still to be read. */
+  public final class DirectCall {
+    private final Frame request;
+    private final boolean reused;
+    private DirectConnection connection;
+    private boolean ended;
+
+    private DirectCall(DirectConnection connection, Frame request, boolean reused) {
+      this.connection = connection;
+      this.request = request;
+      this.reused = reused;
+    }
+
+    /**
+     * Waits for the answer and returns its body; a typed error answer is thrown as such. Call
+     * once: it gives the connection back.
+     */
+    public byte[] answer() {
+      if (ended) {
+        throw new IllegalStateException("answer taken already");
+      }
+      ended = true;
+      try {
+        Frame answer;
+        try {
+          answer = connection.receive(request, describe()); // closes it if it throws
+        } catch (DvsException e) {
+          if (e.code() != ErrorCode.CONNECTION_LOST || !reused) {
+            throw e;
+          }
+          // An idle connection the server closed meanwhile (a restart) shows only when used:
+          // the call is idempotent, so it goes once more on a fresh connection.
+          connection = DirectConnection.open(address, CONNECT_TIMEOUT_MS, timeoutMs, describe());
+          answer = connection.call(request, describe());
+        }
+        if (closed || !idleDirect.offer(connection)) {
+          connection.close();
+        }
+        if (answer.status() != ErrorCode.OK) {
+          throw new DvsException(answer.status(), answer.errorMessage());
+        }
+        return answer.body();
+      } finally {
+        directPermits.release();
+      }
+    }
+
+    /** Drops the call without its answer (the caller failed meanwhile); no-op once answered. */
+    public void abandon() {
+      if (!ended) {
+        ended = true;
+        connection.close();
+        directPermits.release();
+      }
     }
   }
 

@@ -24,7 +24,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** {@link RpcClient#callDirect}: calls made and answered on the caller's thread, over loopback. */
+/**
+ * {@link RpcClient#callDirect} and {@link RpcClient#sendDirect}: calls made and answered on the
+ * caller's thread, over loopback.
+ */
 @Timeout(value = 20, unit = TimeUnit.SECONDS)
 class DirectCallTest {
   private final RpcFixture fixture = new RpcFixture();
@@ -66,13 +69,16 @@ class DirectCallTest {
   }
 
   @Test
-  void aConnectionTheServerClosedMeanwhileIsReplacedUnseen() {
+  void aConnectionTheServerClosedMeanwhileIsReplacedUnseenWhicheverHalfFindsIt() {
     RpcClient client = client(server.address(), 5_000);
     assertArrayEquals(utf8("1"), client.callDirect(Opcode.NODE_STATS, utf8("1")));
     int port = server.address().getPort();
     server.close();
     server = startServer(port);
     assertArrayEquals(utf8("2"), client.callDirect(Opcode.NODE_STATS, utf8("2")));
+    server.close();
+    server = startServer(port);
+    assertArrayEquals(utf8("3"), client.sendDirect(Opcode.NODE_STATS, utf8("3")).answer());
   }
 
   @Test
@@ -117,6 +123,35 @@ class DirectCallTest {
     } finally {
       callers.shutdownNow();
     }
+  }
+
+  @Test
+  void callsSentToTwoServersAreInFlightAtOnceAndAnsweredOnTheCallersThread() throws Exception {
+    RpcServer other = startServer(0);
+    RpcClient first = client(server.address(), 10_000);
+    RpcClient second = client(other.address(), 10_000);
+    RpcClient.DirectCall a = first.sendDirect(Opcode.HEARTBEAT, new byte[0]);
+    RpcClient.DirectCall b = second.sendDirect(Opcode.HEARTBEAT, new byte[0]);
+    fixture.awaitBlocked(2); // both servers hold a request before either answer is awaited
+    fixture.release();
+    assertEquals(0, b.answer().length);
+    assertEquals(0, a.answer().length);
+    RpcClient.DirectCall echo = first.sendDirect(Opcode.NODE_STATS, utf8("again"));
+    assertArrayEquals(utf8("again"), echo.answer());
+    assertEquals(1, first.directConnectionsIdle(), "the connection went back after each answer");
+    assertThrows(IllegalStateException.class, echo::answer);
+  }
+
+  @Test
+  void anAbandonedCallFreesItsConnectionForTheNext() {
+    RpcClient client = client(server.address(), 10_000);
+    for (int i = 0; i < RpcClient.DIRECT_CONNECTIONS_MAX; i++) {
+      client.sendDirect(Opcode.NODE_STATS, utf8("dropped")).abandon();
+    }
+    RpcClient.DirectCall next = client.sendDirect(Opcode.NODE_STATS, utf8("next"));
+    assertTrue(next != null, "abandoned calls gave their permits back");
+    assertArrayEquals(utf8("next"), next.answer());
+    assertEquals(1, client.directConnectionsIdle(), "an abandoned connection is closed, not kept");
   }
 
   @Test
