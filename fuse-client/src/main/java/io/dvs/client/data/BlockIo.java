@@ -9,9 +9,11 @@ import io.dvs.client.net.StorageClients;
 import io.dvs.protocol.DvsException;
 import io.dvs.protocol.message.BlockOps;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -59,18 +61,27 @@ final class BlockIo {
   /** Reads {@code count} logical blocks of {@code lpt} from {@code first}; holes are zeros. */
   byte[] read(Lpt lpt, long first, int count) {
     byte[] out = new byte[count * BLOCK_SIZE_BYTES];
+    readInto(lpt, first, count, out, 0);
+    return out;
+  }
+
+  /**
+   * As {@link #read}, into {@code out} from {@code at}: every byte of the {@code count} blocks
+   * there is written (holes as zeros), so {@code out} may hold anything before.
+   */
+  void readInto(Lpt lpt, long first, int count, byte[] out, int at) {
+    Objects.checkFromIndexSize(at, count * BLOCK_SIZE_BYTES, out.length);
     Map<Integer, List<long[]>> bySn = new LinkedHashMap<>(); // snId -> [pa, slot]
     for (int i = 0; i < count; i++) {
+      int slot = at + i * BLOCK_SIZE_BYTES;
       BlockAddress a = lpt.lookup(first + i);
+      InFlight pending = a == null ? null : inFlight.get(a);
       if (a == null) {
-        continue;
-      }
-      InFlight pending = inFlight.get(a);
-      if (pending != null) {
-        System.arraycopy(pending.data(), pending.offset(), out, i * BLOCK_SIZE_BYTES,
-            BLOCK_SIZE_BYTES);
+        Arrays.fill(out, slot, slot + BLOCK_SIZE_BYTES, (byte) 0);
+      } else if (pending != null) {
+        System.arraycopy(pending.data(), pending.offset(), out, slot, BLOCK_SIZE_BYTES);
       } else {
-        bySn.computeIfAbsent(a.snId(), k -> new ArrayList<>()).add(new long[] {a.pa(), i});
+        bySn.computeIfAbsent(a.snId(), k -> new ArrayList<>()).add(new long[] {a.pa(), slot});
       }
     }
     // Every request goes out before any answer is awaited, so the SNs work in parallel; the
@@ -95,19 +106,20 @@ final class BlockIo {
         pending.get(i).abandon(); // a failure left these unanswered: free their connections
       }
     }
-    return out;
   }
 
   private static long[] pas(List<long[]> batch) {
     return batch.stream().mapToLong(r -> r[0]).toArray();
   }
 
-  /** Copies the blocks an SN returned for {@code batch} ([pa, slot] rows) into their slots. */
+  /**
+   * Copies the blocks an SN returned for {@code batch} ([pa, byte offset in out] rows) into
+   * place.
+   */
   private static void place(List<long[]> batch, byte[] data, byte[] out) {
     checkLength(data, batch.size());
     for (int j = 0; j < batch.size(); j++) {
-      System.arraycopy(data, j * BLOCK_SIZE_BYTES, out,
-          (int) batch.get(j)[1] * BLOCK_SIZE_BYTES, BLOCK_SIZE_BYTES);
+      System.arraycopy(data, j * BLOCK_SIZE_BYTES, out, (int) batch.get(j)[1], BLOCK_SIZE_BYTES);
     }
   }
 

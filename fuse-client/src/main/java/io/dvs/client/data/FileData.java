@@ -68,7 +68,10 @@ public final class FileData {
     io.reportLostWrite();
   }
 
-  /** Reads up to {@code length} bytes at {@code offset}; returns the count (0 at EOF). */
+  /**
+   * Reads up to {@code length} bytes at {@code offset} into {@code dst}; returns the count (0 at
+   * EOF). Bytes of {@code dst} past the count may be overwritten.
+   */
   public int read(Inode inode, long offset, byte[] dst, int length) {
     FileState f = regular(inode);
     ensureLoaded(f);
@@ -81,8 +84,13 @@ public final class FileData {
       int count = (int) Math.min(length, size - offset);
       long first = offset / BLOCK_SIZE_BYTES;
       long last = (offset + count - 1) / BLOCK_SIZE_BYTES;
-      byte[] blocks = io.read(f.lpt, first, (int) (last - first + 1));
-      System.arraycopy(blocks, (int) (offset - first * BLOCK_SIZE_BYTES), dst, 0, count);
+      int n = (int) (last - first + 1);
+      int head = (int) (offset - first * BLOCK_SIZE_BYTES);
+      if (head == 0 && dst.length >= n * BLOCK_SIZE_BYTES) {
+        io.readInto(f.lpt, first, n, dst, 0); // page-aligned, as the kernel reads: no copy
+      } else {
+        System.arraycopy(io.read(f.lpt, first, n), head, dst, 0, count);
+      }
       return count;
     } finally {
       f.lock.readLock().unlock();

@@ -9,16 +9,17 @@ final class FileOps {
   /** Largest read or write FUSE sends with max_read/max_write=128 KiB; bounds our buffers. */
   static final int IO_BYTES_MAX = 1 << 20;
 
-  /** A write of up to max_write bytes, the size of almost every write the kernel sends. */
-  static final int WRITE_BUFFER_BYTES = 128 << 10;
+  /** A read or write of up to max_read/max_write bytes: almost every one the kernel sends. */
+  static final int IO_BUFFER_BYTES = 128 << 10;
 
   /**
-   * Per FUSE worker, the buffer a write's bytes come into from the kernel's request. The data
-   * path has copied them onward (into the SNs' request frames) when the write returns, so the
-   * worker's next write reuses it: 128 KiB less garbage per write.
+   * Per FUSE worker, the buffer a write's bytes come into from the kernel's request, or a read's
+   * bytes go out from. The data path has copied a write's bytes onward (into the SNs' request
+   * frames) when it returns, and a read's are in the kernel's buffer when the reply is made, so
+   * the worker's next request reuses it: 128 KiB less garbage, and no zeroing, per request.
    */
-  private static final ThreadLocal<byte[]> WRITE_BUFFER =
-      ThreadLocal.withInitial(() -> new byte[WRITE_BUFFER_BYTES]);
+  private static final ThreadLocal<byte[]> IO_BUFFER =
+      ThreadLocal.withInitial(() -> new byte[IO_BUFFER_BYTES]);
 
   private final FsContext ctx;
 
@@ -50,7 +51,7 @@ final class FileOps {
   int read(long fh, Pointer buf, long size, long offset) {
     checkIo(size, offset);
     Inode inode = ctx.handles().get(fh);
-    byte[] bytes = new byte[(int) size];
+    byte[] bytes = size <= IO_BUFFER_BYTES ? IO_BUFFER.get() : new byte[(int) size];
     int n = ctx.data().read(inode, offset, bytes, (int) size);
     buf.put(0, bytes, 0, n);
     return n;
@@ -64,7 +65,7 @@ final class FileOps {
   int write(long fh, Pointer buf, long size, long offset, Caller caller) {
     checkIo(size, offset);
     Inode inode = ctx.handles().get(fh);
-    byte[] bytes = size <= WRITE_BUFFER_BYTES ? WRITE_BUFFER.get() : new byte[(int) size];
+    byte[] bytes = size <= IO_BUFFER_BYTES ? IO_BUFFER.get() : new byte[(int) size];
     buf.get(0, bytes, 0, (int) size);
     ctx.data().write(inode, offset, bytes, (int) size);
     if (!caller.isRoot()) {
