@@ -71,15 +71,15 @@ final class BlockIo {
    */
   void readInto(Lpt lpt, long first, int count, byte[] out, int at) {
     Objects.checkFromIndexSize(at, count * BLOCK_SIZE_BYTES, out.length);
-    Map<Integer, List<long[]>> bySn = new LinkedHashMap<>(); // snId -> [pa, slot]
+    Map<Integer, List<long[]>> bySn = new LinkedHashMap<>(); // snId -> [pa, slot's offset]
     for (int i = 0; i < count; i++) {
       int slot = at + i * BLOCK_SIZE_BYTES;
       BlockAddress a = lpt.lookup(first + i);
-      InFlight pending = a == null ? null : inFlight.get(a);
+      InFlight unsettled = a == null ? null : inFlight.get(a);
       if (a == null) {
         Arrays.fill(out, slot, slot + BLOCK_SIZE_BYTES, (byte) 0);
-      } else if (pending != null) {
-        System.arraycopy(pending.data(), pending.offset(), out, slot, BLOCK_SIZE_BYTES);
+      } else if (unsettled != null) {
+        System.arraycopy(unsettled.data(), unsettled.offset(), out, slot, BLOCK_SIZE_BYTES);
       } else {
         bySn.computeIfAbsent(a.snId(), k -> new ArrayList<>()).add(new long[] {a.pa(), slot});
       }
