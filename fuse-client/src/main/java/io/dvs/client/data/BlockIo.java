@@ -40,6 +40,9 @@ final class BlockIo {
    */
   private record InFlight(byte[] data, int offset, CompletableFuture<Void> ended) {}
 
+  /** A batch's [pa, offset in out] rows and the read of them sent to their SN. */
+  private record SentRead(List<long[]> batch, StorageClients.PendingRead read) {}
+
   /**
    * By address; an entry leaves when its write is durable ({@link StorageClients.Write#settled}):
    * until then an SN that restarted may have lost it, and reads must not see older data.
@@ -86,24 +89,23 @@ final class BlockIo {
     }
     // Every request goes out before any answer is awaited, so the SNs work in parallel; the
     // answers come back on this thread (StorageClients#startRead).
-    List<List<long[]>> batches = new ArrayList<>();
-    List<StorageClients.PendingRead> pending = new ArrayList<>();
+    List<SentRead> sent = new ArrayList<>();
     int answered = 0;
     try {
       for (Map.Entry<Integer, List<long[]>> sn : bySn.entrySet()) {
         List<long[]> rows = sn.getValue();
         for (int from = 0; from < rows.size(); from += BATCH_BLOCKS_MAX) {
           List<long[]> batch = rows.subList(from, Math.min(rows.size(), from + BATCH_BLOCKS_MAX));
-          pending.add(storage.startRead(sn.getKey(), new BlockOps.ReadBlocks(pas(batch))));
-          batches.add(batch);
+          sent.add(new SentRead(batch,
+              storage.startRead(sn.getKey(), new BlockOps.ReadBlocks(pas(batch)))));
         }
       }
-      for (; answered < pending.size(); answered++) {
-        place(batches.get(answered), pending.get(answered).answer(), out);
+      for (; answered < sent.size(); answered++) {
+        place(sent.get(answered).batch(), sent.get(answered).read().answer(), out);
       }
     } finally {
-      for (int i = answered; i < pending.size(); i++) {
-        pending.get(i).abandon(); // a failure left these unanswered: free their connections
+      for (int i = answered; i < sent.size(); i++) {
+        sent.get(i).read().abandon(); // a failure left these unanswered: free their connections
       }
     }
   }
