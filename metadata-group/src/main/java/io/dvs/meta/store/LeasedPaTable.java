@@ -5,7 +5,6 @@ import com.google.common.base.Verify;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.mapdb.BTreeMap;
 import org.mapdb.DB;
 import org.mapdb.Serializer;
 
@@ -29,12 +28,16 @@ public final class LeasedPaTable {
     }
   }
 
-  private final BTreeMap<byte[], Long> paLeased;
   private final RunMap runs;
 
   LeasedPaTable(DB db) {
-    this.paLeased = db.treeMap("paLeased", Serializer.BYTE_ARRAY, Serializer.LONG).createOrOpen();
-    this.runs = new RunMap(paLeased);
+    this.runs = new RunMap(
+        db.treeMap("paLeased", Serializer.BYTE_ARRAY, Serializer.LONG).createOrOpen());
+  }
+
+  /** Re-reads the runs from the store (a rollback discarded changes). */
+  void reload() {
+    runs.reload();
   }
 
   /** A WDACG run {@code [start, start + count)} of {@code snId} went to the volume's lease. */
@@ -54,19 +57,19 @@ public final class LeasedPaTable {
 
   /** Every run the volume's lease holds, by SN then PA. */
   public List<LeasedRun> runs(long volumeId) {
-    List<LeasedRun> runs = new ArrayList<>();
+    List<LeasedRun> leased = new ArrayList<>();
     for (Map.Entry<byte[], Long> e : volumeRuns(volumeId).entrySet()) {
-      runs.add(new LeasedRun(Keys.intAt(e.getKey(), 8), Keys.longAt(e.getKey(), 12),
+      leased.add(new LeasedRun(Keys.intAt(e.getKey(), 8), Keys.longAt(e.getKey(), 12),
           e.getValue()));
     }
-    return runs;
+    return leased;
   }
 
   /** Removes and returns every run of the volume (the lease ended). */
   public List<LeasedRun> takeAll(long volumeId) {
-    List<LeasedRun> runs = runs(volumeId);
-    volumeRuns(volumeId).clear();
-    return runs;
+    List<LeasedRun> taken = runs(volumeId);
+    runs.clear(Keys.volume(volumeId), Keys.volume(volumeId + 1));
+    return taken;
   }
 
   /** PAs the volume's lease holds unmapped. */
@@ -83,6 +86,6 @@ public final class LeasedPaTable {
   }
 
   private Map<byte[], Long> volumeRuns(long volumeId) {
-    return paLeased.subMap(Keys.volume(volumeId), true, Keys.volume(volumeId + 1), false);
+    return runs.between(Keys.volume(volumeId), Keys.volume(volumeId + 1));
   }
 }

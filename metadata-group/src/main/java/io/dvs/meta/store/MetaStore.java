@@ -182,6 +182,8 @@ public final class MetaStore implements AutoCloseable {
         result = body.get();
       } catch (RuntimeException | Error e) {
         db.rollback();
+        paSpace.reload();
+        leasedPas.reload();
         throw e;
       }
       db.commit();

@@ -45,6 +45,12 @@ public final class PaTable {
         db.treeMap("paReleaseRuns", Serializer.BYTE_ARRAY, Serializer.LONG).createOrOpen());
   }
 
+  /** Re-reads both run sets from the store (a rollback discarded changes). */
+  void reload() {
+    free.reload();
+    releasing.reload();
+  }
+
   /** A new SN: its whole PA space is free. */
   public void addSn(int snId) {
     Verify.verify(!hasFree(snId), "snId %s already has PA space", snId);

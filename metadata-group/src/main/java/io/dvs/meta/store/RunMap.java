@@ -2,8 +2,10 @@ package io.dvs.meta.store;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.TreeMap;
 import org.mapdb.BTreeMap;
 
 /**
@@ -11,12 +13,31 @@ import org.mapdb.BTreeMap;
  * The runs under one prefix are disjoint and never touch (neighbours are merged), so a set of a
  * million consecutive PAs is one row. Used for free PAs and PAs waiting for release (prefix
  * {@code snId}) and for PAs leased to a volume (prefix {@code volumeId | snId}).
+ *
+ * <p>Every row is also kept in memory, and only the memory copy is searched. MapDB's B-tree
+ * never merges or drops a leaf that deletes have emptied, and its lowerEntry, floorEntry and
+ * ceilingKey step through such leaves one by one; these maps churn (every WDACG leases runs,
+ * every MAP_BLOCKS unleases them, every release queues and returns them), so after a few GiB
+ * of overwrites one overlap check walked thousands of empty leaves: 90% of the MS's CPU, and
+ * sequential writes at a third of their speed. The copy is a few dozen bytes per run; a set
+ * is runs, not PAs, so it stays small unless the PA space is fragmented run by run. Writes go
+ * to both; {@link #reload} re-reads the stored map after a rollback. Guarded like the stored
+ * map: by {@link MetaStore}'s lock.
  */
 final class RunMap {
-  private final BTreeMap<byte[], Long> runs;
+  private final BTreeMap<byte[], Long> stored;
+  private final TreeMap<byte[], Long> runs;
 
-  RunMap(BTreeMap<byte[], Long> runs) {
-    this.runs = runs;
+  RunMap(BTreeMap<byte[], Long> stored) {
+    this.stored = stored;
+    this.runs = new TreeMap<>(stored.comparator());
+    reload();
+  }
+
+  /** Makes the memory copy the stored map again (after a rollback discarded changes). */
+  void reload() {
+    runs.clear();
+    runs.putAll(stored);
   }
 
   static byte[] key(byte[] prefix, long start) {
@@ -27,9 +48,24 @@ final class RunMap {
     return Keys.longAt(key, key.length - 8);
   }
 
-  /** The runs under {@code prefix}, by start. */
+  /** The runs under {@code prefix}, by start; read-only. */
   NavigableMap<byte[], Long> runs(byte[] prefix) {
-    return runs.subMap(key(prefix, 0), true, key(prefix, Long.MAX_VALUE), true);
+    return Collections.unmodifiableNavigableMap(
+        runs.subMap(key(prefix, 0), true, key(prefix, Long.MAX_VALUE), true));
+  }
+
+  /** The rows with keys in {@code [fromKey, toKey)}, in key order; read-only. */
+  NavigableMap<byte[], Long> between(byte[] fromKey, byte[] toKey) {
+    return Collections.unmodifiableNavigableMap(runs.subMap(fromKey, true, toKey, false));
+  }
+
+  /** Removes the rows with keys in {@code [fromKey, toKey)}. */
+  void clear(byte[] fromKey, byte[] toKey) {
+    NavigableMap<byte[], Long> rows = runs.subMap(fromKey, true, toKey, false);
+    for (byte[] key : rows.keySet()) {
+      stored.remove(key);
+    }
+    rows.clear();
   }
 
   /** True if any PA of {@code [start, end)} is in a run. */
@@ -54,10 +90,10 @@ final class RunMap {
       added -= Math.max(0, Math.min(runEnd, end) - Math.max(runStart, start));
       newStart = Math.min(newStart, runStart);
       newEnd = Math.max(newEnd, runEnd);
-      runs.remove(run.getKey());
+      delete(run.getKey());
       run = runs.lowerEntry(run.getKey());
     }
-    runs.put(key(prefix, newStart), newEnd);
+    put(key(prefix, newStart), newEnd);
     return added;
   }
 
@@ -68,12 +104,12 @@ final class RunMap {
     while (run != null && hasPrefix(run.getKey(), prefix) && run.getValue() > start) {
       long runStart = start(run.getKey());
       long runEnd = run.getValue();
-      runs.remove(run.getKey());
+      delete(run.getKey());
       if (runStart < start) {
-        runs.put(run.getKey(), start);
+        put(run.getKey(), start);
       }
       if (end < runEnd) {
-        runs.put(key(prefix, end), runEnd);
+        put(key(prefix, end), runEnd);
       }
       removed += Math.min(runEnd, end) - Math.max(runStart, start);
       if (runStart <= start) {
@@ -96,6 +132,16 @@ final class RunMap {
       total += run.getValue() - start(run.getKey());
     }
     return total;
+  }
+
+  private void put(byte[] key, long end) {
+    stored.put(key, end);
+    runs.put(key, end);
+  }
+
+  private void delete(byte[] key) {
+    stored.remove(key);
+    runs.remove(key);
   }
 
   private static boolean hasPrefix(byte[] key, byte[] prefix) {
