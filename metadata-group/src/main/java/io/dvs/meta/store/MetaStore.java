@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
@@ -177,19 +178,39 @@ public final class MetaStore implements AutoCloseable {
     lock.writeLock().lock();
     try {
       checkOpen();
-      T result;
       try {
-        result = body.get();
+        T result = body.get();
+        db.commit();
+        return result;
       } catch (RuntimeException | Error e) {
-        db.rollback();
-        paSpace.reload();
-        leasedPas.reload();
+        rollBack(e);
         throw e;
       }
-      db.commit();
-      return result;
     } finally {
       lock.writeLock().unlock();
+    }
+  }
+
+  /**
+   * Discards the transaction that {@code cause} ended (in the body or in a commit that failed,
+   * such as on a full disk), and the memory copies of the PA run sets go back to the stored
+   * rows: a copy that kept a change the store lost could hand out a PA the store still has as
+   * used or releasing. If even that fails the store is closed, so nothing trusts the copies.
+   */
+  private void rollBack(Throwable cause) {
+    try {
+      db.rollback();
+      paSpace.reload();
+      leasedPas.reload();
+    } catch (RuntimeException | Error e) {
+      cause.addSuppressed(e);
+      LOG.log(Level.SEVERE, "metadata store " + file + ": rollback failed; closing it", e);
+      closed = true;
+      try {
+        db.close();
+      } catch (RuntimeException | Error closing) {
+        cause.addSuppressed(closing);
+      }
     }
   }
 
