@@ -87,6 +87,14 @@ public final class FrameDecoder extends ByteToMessageDecoder {
    * {@link MalformedFrame} saying what is wrong. Also used by blocking readers of the stream.
    */
   public static Object readFrame(ByteBuf frame) {
+    return readFrame(frame, null);
+  }
+
+  /**
+   * As {@link #readFrame(ByteBuf)}, for a reader that took the body into an array of its own:
+   * {@code frame} then ends with the capability, and the body is not copied again.
+   */
+  public static Object readFrame(ByteBuf frame, byte[] body) {
     int version = frame.readUnsignedByte();
     int flags = frame.readUnsignedByte();
     int opcodeCode = frame.readUnsignedShort();
@@ -111,8 +119,10 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     }
     byte[] capability = new byte[capabilityLength];
     frame.readBytes(capability);
-    byte[] body = new byte[frame.readableBytes()];
-    frame.readBytes(body);
+    if (body == null) {
+      body = new byte[frame.readableBytes()];
+      frame.readBytes(body);
+    }
     return new Frame(flags, opcode, requestId, ErrorCode.fromCode(statusCode), capability, body);
   }
 }

@@ -15,7 +15,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A blocking connection that carries one call at a time, made and answered on the caller's
@@ -28,12 +30,25 @@ import java.net.SocketTimeoutException;
  * <p>Same frames as the event-loop path (layout in {@link FrameDecoder}). Not thread-safe: a
  * caller owns it for the call. After any failure it is closed and never used again, so a late
  * answer cannot be taken for the next call's.
+ *
+ * <p>The socket has no read timeout: with one, the JDK makes every read non-blocking and waits
+ * in poll, three system calls where one blocking read does. {@link Watchdog} closes a connection
+ * whose answer is overdue instead, which ends the blocked read.
  */
 final class DirectConnection implements AutoCloseable {
+  private static final byte[] NO_BYTES = new byte[0];
+
   private final Socket socket;
   private final long timeoutMs;
   private final OutputStream out;
   private final DataInputStream in;
+  /** Frame header and capability of the answer being read. */
+  private final byte[] head =
+      new byte[ProtocolLimits.FRAME_HEADER_BYTES + ProtocolLimits.CAPABILITY_BYTES_MAX];
+  /** System.nanoTime() when the caller began to wait for an answer; 0 when it is not waiting. */
+  private volatile long waitingSinceNanos;
+  /** Set by the watchdog before it closes the connection: the close was a timeout. */
+  private volatile boolean timedOut;
 
   private DirectConnection(Socket socket, long timeoutMs) throws IOException {
     this.socket = socket;
@@ -48,7 +63,6 @@ final class DirectConnection implements AutoCloseable {
     Socket socket = new Socket();
     try {
       socket.setTcpNoDelay(true);
-      socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMs));
       socket.connect(address, connectTimeoutMs);
       return new DirectConnection(socket, timeoutMs);
     } catch (IOException e) {
@@ -81,6 +95,8 @@ final class DirectConnection implements AutoCloseable {
 
   /** The second half of {@link #call}: waits for the answer to {@code request}, sent last. */
   Frame receive(Frame request, String server) {
+    waitingSinceNanos = System.nanoTime();
+    Watchdog.watch(this);
     try {
       Frame answer = readAnswer(server);
       if (answer.requestId() != request.requestId() || !answer.isResponse()) {
@@ -88,12 +104,24 @@ final class DirectConnection implements AutoCloseable {
             + request.requestId() + ")");
       }
       return answer;
-    } catch (SocketTimeoutException e) {
-      close();
-      throw new DvsException(ErrorCode.TIMEOUT, request.opcode() + " to " + server
-          + " got no answer in " + timeoutMs + " ms");
     } catch (IOException | RuntimeException e) {
+      if (timedOut) {
+        throw new DvsException(ErrorCode.TIMEOUT, request.opcode() + " to " + server
+            + " got no answer in " + timeoutMs + " ms");
+      }
       throw failed(e, server);
+    } finally {
+      waitingSinceNanos = 0;
+      Watchdog.forget(this);
+    }
+  }
+
+  /** For the watchdog: closes the connection if its caller has waited past the timeout. */
+  void closeIfOverdue(long nowNanos) {
+    long since = waitingSinceNanos;
+    if (since != 0 && nowNanos - since > TimeUnit.MILLISECONDS.toNanos(timeoutMs)) {
+      timedOut = true;
+      close();
     }
   }
 
@@ -107,15 +135,27 @@ final class DirectConnection implements AutoCloseable {
         + e.getMessage());
   }
 
+  /** Reads one frame, its body straight into the array the Frame keeps (no second copy). */
   private Frame readAnswer(String server) throws IOException {
     long length = in.readInt() & 0xFFFF_FFFFL;
     if (length < ProtocolLimits.FRAME_HEADER_BYTES || length > ProtocolLimits.FRAME_BYTES_MAX) {
       throw new IOException("frame length: " + length + " (expected: "
           + ProtocolLimits.FRAME_HEADER_BYTES + ".." + ProtocolLimits.FRAME_BYTES_MAX + ")");
     }
-    byte[] frame = new byte[(int) length];
-    in.readFully(frame);
-    Object decoded = FrameDecoder.readFrame(Unpooled.wrappedBuffer(frame));
+    int headerBytes = ProtocolLimits.FRAME_HEADER_BYTES;
+    in.readFully(head, 0, headerBytes);
+    int capabilityLength = ((head[headerBytes - 2] & 0xFF) << 8) | (head[headerBytes - 1] & 0xFF);
+    long capabilityMax = Math.min(ProtocolLimits.CAPABILITY_BYTES_MAX, length - headerBytes);
+    if (capabilityLength > capabilityMax) {
+      throw new IOException("capability length: " + capabilityLength + " (expected: <= "
+          + capabilityMax + ")");
+    }
+    in.readFully(head, headerBytes, capabilityLength);
+    int bodyLength = (int) (length - headerBytes - capabilityLength);
+    byte[] body = bodyLength == 0 ? NO_BYTES : new byte[bodyLength];
+    in.readFully(body);
+    Object decoded = FrameDecoder.readFrame(
+        Unpooled.wrappedBuffer(head, 0, headerBytes + capabilityLength), body);
     if (decoded instanceof MalformedFrame bad) {
       throw new DvsException(bad.code(), "bad response from " + server + ": " + bad.reason());
     }
@@ -136,6 +176,67 @@ final class DirectConnection implements AutoCloseable {
       socket.close();
     } catch (IOException ignored) {
       // closing: nothing left to tell anyone
+    }
+  }
+
+  /**
+   * One daemon thread per JVM that closes direct connections whose caller waits past the
+   * timeout: a timeout fires between timeoutMs and timeoutMs + PERIOD_MS. Callers register
+   * while they wait; the thread ends after IDLE_EXIT_MS with nobody waiting.
+   */
+  private static final class Watchdog {
+    /** Check period: a tenth of the shortest timeout in use (tests use 200 ms). */
+    static final long PERIOD_MS = 20;
+    /** Nobody waited this long: the thread ends (a later wait starts another). */
+    static final long IDLE_EXIT_MS = 10_000;
+
+    private static final Set<DirectConnection> WAITING = ConcurrentHashMap.newKeySet();
+    private static volatile Thread thread;
+
+    static void watch(DirectConnection connection) {
+      WAITING.add(connection);
+      if (thread == null) {
+        start();
+      }
+    }
+
+    static void forget(DirectConnection connection) {
+      WAITING.remove(connection);
+    }
+
+    private static synchronized void start() {
+      if (thread == null) {
+        Thread t = new Thread(Watchdog::run, "dvs-direct-watchdog");
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+      }
+    }
+
+    private static void run() {
+      long idleSinceNanos = System.nanoTime();
+      while (true) {
+        try {
+          Thread.sleep(PERIOD_MS);
+        } catch (InterruptedException e) {
+          thread = null;
+          return;
+        }
+        long now = System.nanoTime();
+        for (DirectConnection connection : WAITING) {
+          connection.closeIfOverdue(now);
+        }
+        if (!WAITING.isEmpty()) {
+          idleSinceNanos = now;
+        } else if (now - idleSinceNanos > TimeUnit.MILLISECONDS.toNanos(IDLE_EXIT_MS)) {
+          synchronized (Watchdog.class) {
+            if (WAITING.isEmpty()) {
+              thread = null;
+              return;
+            }
+          }
+        }
+      }
     }
   }
 }

@@ -193,8 +193,8 @@ public final class RpcClient implements AutoCloseable {
           connection = DirectConnection.open(address, CONNECT_TIMEOUT_MS, timeoutMs, describe());
           answer = connection.call(request, describe());
         }
-        if (closed || !idleDirect.offer(connection)) {
-          connection.close();
+        if (closed || !connection.isOpen() || !idleDirect.offer(connection)) {
+          connection.close(); // closed already if the watchdog timed it out as the answer came
         }
         if (answer.status() != ErrorCode.OK) {
           throw new DvsException(answer.status(), answer.errorMessage());

@@ -178,4 +178,67 @@ class DirectCallTest {
       t.join(5_000);
     }
   }
+
+  @Test
+  void anAnswerWithACapabilityAndABodyReadsBothApart() throws Exception {
+    byte[] body = new byte[200_000]; // longer than the connection's read buffer
+    new java.util.Random(7).nextBytes(body);
+    try (ServerSocket scripted = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Thread t = answerOnce(scripted, new byte[] {1, 2, 3}, 3, body);
+      RpcClient client = client(new InetSocketAddress("127.0.0.1", scripted.getLocalPort()), 5_000);
+      assertArrayEquals(body, client.callDirect(Opcode.NODE_STATS, utf8("x")));
+      client.close(); // hangs up the kept connection, which ends the scripted server
+      t.join(5_000);
+    }
+  }
+
+  @Test
+  void anAnswerWhoseCapabilityOverrunsItsFrameLosesTheConnection() throws Exception {
+    try (ServerSocket scripted = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Thread t = answerOnce(scripted, new byte[] {1, 2}, 9, new byte[0]);
+      RpcClient client = client(new InetSocketAddress("127.0.0.1", scripted.getLocalPort()), 5_000);
+      DvsException e = assertThrows(DvsException.class,
+          () -> client.callDirect(Opcode.NODE_STATS, utf8("x")));
+      assertEquals(ErrorCode.CONNECTION_LOST, e.code());
+      assertTrue(e.getMessage().contains("capability length: 9 (expected: <= 2)"),
+          e.getMessage());
+      t.join(5_000);
+    }
+  }
+
+  /**
+   * A server that answers one request with a frame it writes byte by byte: the request's id,
+   * {@code capability} under a declared length of {@code capabilityLength}, then {@code body}.
+   */
+  private static Thread answerOnce(ServerSocket server, byte[] capability, int capabilityLength,
+      byte[] body) {
+    Thread t = new Thread(() -> {
+      try (Socket s = server.accept()) {
+        java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+        byte[] request = new byte[in.readInt()];
+        in.readFully(request);
+        long requestId = java.nio.ByteBuffer.wrap(request, 4, 8).getLong();
+        DataOutputStream out = new DataOutputStream(
+            new java.io.BufferedOutputStream(s.getOutputStream()));
+        out.writeInt(io.dvs.protocol.ProtocolLimits.FRAME_HEADER_BYTES + capability.length
+            + body.length);
+        out.writeByte(io.dvs.protocol.Frame.VERSION);
+        out.writeByte(io.dvs.protocol.Frame.FLAG_RESPONSE);
+        out.writeShort(Opcode.NODE_STATS.code());
+        out.writeLong(requestId);
+        out.writeShort(ErrorCode.OK.code());
+        out.writeShort(capabilityLength);
+        out.write(capability);
+        out.write(body);
+        out.flush();
+        while (in.read() >= 0) {
+          // until the client hangs up
+        }
+      } catch (Exception ignored) {
+        // the test ends the conversation
+      }
+    });
+    t.start();
+    return t;
+  }
 }
