@@ -19,7 +19,7 @@ import org.mapdb.BTreeMap;
  * ceilingKey step through such leaves one by one; these maps churn (every WDACG leases runs,
  * every MAP_BLOCKS unleases them, every release queues and returns them), so after a few GiB
  * of overwrites one overlap check walked thousands of empty leaves: 90% of the MS's CPU, and
- * sequential writes at a third of their speed. The copy is a few dozen bytes per run; a set
+ * sequential writes at a fifth of their speed. The copy is ~100 bytes of heap per run; a set
  * is runs, not PAs, so it stays small unless the PA space is fragmented run by run. Writes go
  * to both; {@link #reload} re-reads the stored map after a rollback. Guarded like the stored
  * map: by {@link MetaStore}'s lock.
