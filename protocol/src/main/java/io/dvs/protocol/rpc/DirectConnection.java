@@ -17,6 +17,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -180,23 +181,30 @@ final class DirectConnection implements AutoCloseable {
   }
 
   /**
-   * One daemon thread per JVM that closes direct connections whose caller waits past the
-   * timeout: a timeout fires between timeoutMs and timeoutMs + PERIOD_MS. Callers register
-   * while they wait; the thread ends after IDLE_EXIT_MS with nobody waiting.
+   * Closes direct connections whose caller waits past the timeout, from a periodic check on the
+   * shared event loops (where the event-loop path's timeouts run too): a timeout fires between
+   * timeoutMs and timeoutMs + PERIOD_MS. Callers register while they wait; the check stops after
+   * IDLE_STOP_MS with nobody waiting, so an idle mount is not woken 50 times a second.
    */
   private static final class Watchdog {
     /** Check period: a tenth of the shortest timeout in use (tests use 200 ms). */
     static final long PERIOD_MS = 20;
-    /** Nobody waited this long: the thread ends (a later wait starts another). */
-    static final long IDLE_EXIT_MS = 10_000;
+    /** Nobody waited this long: the check stops (the next wait starts it again). */
+    static final long IDLE_STOP_MS = 10_000;
 
     private static final Set<DirectConnection> WAITING = ConcurrentHashMap.newKeySet();
-    private static volatile Thread thread;
+    /** The periodic check, null when stopped; guarded by Watchdog.class. */
+    private static ScheduledFuture<?> checks;
+    private static long idleSinceNanos;
 
     static void watch(DirectConnection connection) {
       WAITING.add(connection);
-      if (thread == null) {
-        start();
+      synchronized (Watchdog.class) {
+        if (checks == null) {
+          idleSinceNanos = System.nanoTime();
+          checks = EventLoops.shared().scheduleAtFixedRate(
+              Watchdog::check, PERIOD_MS, PERIOD_MS, TimeUnit.MILLISECONDS);
+        }
       }
     }
 
@@ -204,37 +212,17 @@ final class DirectConnection implements AutoCloseable {
       WAITING.remove(connection);
     }
 
-    private static synchronized void start() {
-      if (thread == null) {
-        Thread t = new Thread(Watchdog::run, "dvs-direct-watchdog");
-        t.setDaemon(true);
-        thread = t;
-        t.start();
+    private static void check() {
+      long now = System.nanoTime();
+      for (DirectConnection connection : WAITING) {
+        connection.closeIfOverdue(now);
       }
-    }
-
-    private static void run() {
-      long idleSinceNanos = System.nanoTime();
-      while (true) {
-        try {
-          Thread.sleep(PERIOD_MS);
-        } catch (InterruptedException e) {
-          thread = null;
-          return;
-        }
-        long now = System.nanoTime();
-        for (DirectConnection connection : WAITING) {
-          connection.closeIfOverdue(now);
-        }
+      synchronized (Watchdog.class) {
         if (!WAITING.isEmpty()) {
           idleSinceNanos = now;
-        } else if (now - idleSinceNanos > TimeUnit.MILLISECONDS.toNanos(IDLE_EXIT_MS)) {
-          synchronized (Watchdog.class) {
-            if (WAITING.isEmpty()) {
-              thread = null;
-              return;
-            }
-          }
+        } else if (now - idleSinceNanos > TimeUnit.MILLISECONDS.toNanos(IDLE_STOP_MS)) {
+          checks.cancel(false);
+          checks = null;
         }
       }
     }
