@@ -93,6 +93,39 @@ public final class BlockTable {
     }
   }
 
+  /**
+   * Forgets what a used L holds: it is being overwritten in place (see DedupEngine), so until
+   * {@link #setFingerprint} its content is unknown. Stored as an all-zero fingerprint, which no
+   * hash of real data produces (2^-160 at worst), so checkpoints keep their format.
+   */
+  public void forgetContent(long location) {
+    Verify.verify(refCount(location) > 0, "L %s holds no data", location);
+    int off = ((int) location & (PAGE_BLOCKS - 1)) * digestBytes;
+    Arrays.fill(fingerprints[(int) (location >>> PAGE_SHIFT)], off, off + digestBytes, (byte) 0);
+  }
+
+  /** The content of a used L whose content was unknown is known again. */
+  public void setFingerprint(long location, byte[] fingerprint) {
+    Preconditions.checkArgument(fingerprint.length == digestBytes, "fingerprint of %s bytes",
+        fingerprint.length);
+    Verify.verify(refCount(location) > 0, "L %s holds no data", location);
+    System.arraycopy(fingerprint, 0, fingerprints[(int) (location >>> PAGE_SHIFT)],
+        ((int) location & (PAGE_BLOCKS - 1)) * digestBytes, digestBytes);
+  }
+
+  /** True if a used L's content is unknown ({@link #forgetContent}): it is not in the index. */
+  public boolean contentUnknown(long location) {
+    Verify.verify(refCount(location) > 0, "L %s holds no data", location);
+    int off = ((int) location & (PAGE_BLOCKS - 1)) * digestBytes;
+    byte[] page = fingerprints[(int) (location >>> PAGE_SHIFT)];
+    for (int i = off; i < off + digestBytes; i++) {
+      if (page[i] != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Copies the fingerprint of a used L into a new array. */
   public byte[] fingerprint(long location) {
     Verify.verify(refCount(location) > 0, "L %s holds no data", location);

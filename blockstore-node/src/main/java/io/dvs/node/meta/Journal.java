@@ -30,7 +30,8 @@ import java.util.zip.CRC32C;
  */
 final class Journal implements AutoCloseable {
   static final byte[] MAGIC = "DVSSNJL\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-  static final int VERSION = 1;
+  /** Version 2 added REWRITE and INDEX records; version 1 files (without them) still replay. */
+  static final int VERSION = 2;
   static final int HEADER_BYTES = 8 + 1 + 16 + 1 + 8 + 4;
   static final int BATCH_MAGIC = 0x534E_4A42; // "SNJB"
   static final int BATCH_HEADER_BYTES = 4 + 8 + 4 + 4;
@@ -180,9 +181,9 @@ final class Journal implements AutoCloseable {
     int digest = b.get() & 0xFF;
     long seq = b.getLong();
     b.getInt();
-    if (version != VERSION || !found.equals(uuid) || digest != digestBytes || seq != fileSeq) {
+    if (version < 1 || version > VERSION || !found.equals(uuid) || digest != digestBytes || seq != fileSeq) {
       throw corrupt(file, "header says version " + version + ", node " + found + ", digest "
-          + digest + " B, file " + seq + " (expected: " + VERSION + ", " + uuid + ", "
+          + digest + " B, file " + seq + " (expected: 1.." + VERSION + ", " + uuid + ", "
           + digestBytes + " B, " + fileSeq + ")");
     }
   }

@@ -13,15 +13,22 @@ import java.util.Arrays;
  * 0x01 NEW      pa u64 | L u64 | fingerprint (digestBytes)   new content stored at L, PA → L
  * 0x02 DUP      pa u64 | L u64                               PA → existing L (reference + 1)
  * 0x03 RELEASE  pa u64                                       PA unmapped
+ * 0x04 REWRITE  pa u64 | L u64                               PA's L (its only reference) is
+ *                                                            about to be overwritten in place:
+ *                                                            its content is unknown from here
+ * 0x05 INDEX    L u64 | fingerprint (digestBytes)            L's content is known again
  * </pre>
  *
- * Each record also drops the reference of the PA's previous L (after the increment), exactly as
- * {@link NodeMetadata} does live, so replay repeats the same state changes in the same order.
+ * NEW, DUP and RELEASE also drop the reference of the PA's previous L (after the increment),
+ * exactly as {@link NodeMetadata} does live, so replay repeats the same state changes in the
+ * same order. REWRITE and INDEX change no reference.
  */
 final class JournalRecords {
   static final byte NEW = 0x01;
   static final byte DUP = 0x02;
   static final byte RELEASE = 0x03;
+  static final byte REWRITE = 0x04;
+  static final byte INDEX = 0x05;
 
   static final int INITIAL_BYTES = 64 * 1024;
 
@@ -51,6 +58,15 @@ final class JournalRecords {
 
   void putRelease(long pa) {
     reserve(9).put(RELEASE).putLong(pa);
+  }
+
+  void putRewrite(long pa, long location) {
+    reserve(17).put(REWRITE).putLong(pa).putLong(location);
+  }
+
+  void putIndex(long location, byte[] fingerprint) {
+    Preconditions.checkArgument(fingerprint.length == digestBytes, "fingerprint length");
+    reserve(9 + digestBytes).put(INDEX).putLong(location).put(fingerprint);
   }
 
   void addFreed(long location) {

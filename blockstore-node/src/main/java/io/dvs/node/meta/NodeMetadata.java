@@ -152,8 +152,11 @@ public final class NodeMetadata implements AutoCloseable {
     } finally {
       replaying = false;
     }
-    state.blocks.forEach((location, refCount) -> index.insert(state.blocks.fingerprint(location),
-        location));
+    state.blocks.forEach((location, refCount) -> {
+      if (!state.blocks.contentUnknown(location)) {
+        index.insert(state.blocks.fingerprint(location), location);
+      }
+    });
     filter.rebuild(Math.max(capacityBlocks, state.blocks.usedBlocks()), this::liveFingerprints);
   }
 
@@ -177,6 +180,15 @@ public final class NodeMetadata implements AutoCloseable {
 
   private void replayRecord(ByteBuffer r) {
     byte type = r.get();
+    if (type == JournalRecords.INDEX) {
+      long location = r.getLong();
+      byte[] fp = new byte[state.blocks.digestBytes()];
+      r.get(fp);
+      Verify.verify(refCount(location) > 0 && state.blocks.contentUnknown(location),
+          "journal indexes L %s, which is empty or of known content", location);
+      index(location, fp);
+      return;
+    }
     long pa = r.getLong();
     Verify.verify(pa >= 0, "journal record with PA %s", pa);
     switch (type) {
@@ -195,12 +207,23 @@ public final class NodeMetadata implements AutoCloseable {
         mapExisting(pa, location);
       }
       case JournalRecords.RELEASE -> release(pa);
+      case JournalRecords.REWRITE -> {
+        long location = r.getLong();
+        Verify.verify(state.lba.get(pa) == location && refCount(location) == 1,
+            "journal rewrites L %s in place for PA %s, which maps to L %s of %s references",
+            location, pa, state.lba.get(pa), refCount(state.lba.get(pa)));
+        rewrite(pa);
+      }
       default -> throw new com.google.common.base.VerifyException("journal record type " + type);
     }
   }
 
   private void liveFingerprints(java.util.function.Consumer<byte[]> sink) {
-    state.blocks.forEach((location, refCount) -> sink.accept(state.blocks.fingerprint(location)));
+    state.blocks.forEach((location, refCount) -> {
+      if (!state.blocks.contentUnknown(location)) {
+        sink.accept(state.blocks.fingerprint(location));
+      }
+    });
   }
 
   /**
@@ -266,16 +289,67 @@ public final class NodeMetadata implements AutoCloseable {
     if (old == LbaMap.NONE) {
       return LbaMap.NONE;
     }
-    byte[] fingerprint = state.blocks.refCount(old) == 1 ? state.blocks.fingerprint(old) : null;
+    byte[] fingerprint = state.blocks.refCount(old) == 1 && !state.blocks.contentUnknown(old)
+        ? state.blocks.fingerprint(old) : null;
     if (state.blocks.decrement(old) > 0) {
       return LbaMap.NONE;
     }
     if (!replaying) {
-      index.remove(fingerprint, old);
+      if (fingerprint != null) {
+        index.remove(fingerprint, old);
+      }
       filter.noteRemoved();
       records.addFreed(old);
     }
     return old;
+  }
+
+  /**
+   * PA's L, its only reference, is about to get new content in place: the L leaves the index
+   * and its content is unknown until {@link #index}. The engine writes the new data only after
+   * this record is durable, so after a crash the index never names content the L may no longer
+   * hold. A no-op (no record) if the content is unknown already.
+   */
+  public void rewrite(long pa) {
+    long location = state.lba.get(pa);
+    Verify.verify(location != LbaMap.NONE && state.blocks.refCount(location) == 1,
+        "rewrite in place of PA %s at L %s", pa, location);
+    state.uniqueWrites++;
+    if (state.blocks.contentUnknown(location)) {
+      return;
+    }
+    if (!replaying) {
+      index.remove(state.blocks.fingerprint(location), location);
+      filter.noteRemoved();
+      records.putRewrite(pa, location);
+    }
+    state.blocks.forgetContent(location);
+  }
+
+  /** An L of unknown content holds {@code fingerprint}'s content, durably: it is indexed again. */
+  public void index(long location, byte[] fingerprint) {
+    state.blocks.setFingerprint(location, fingerprint);
+    if (!replaying) {
+      index.insert(fingerprint, location);
+      filter.put(fingerprint);
+      records.putIndex(location, fingerprint);
+    }
+  }
+
+  /** True if L holds data whose content is unknown (being or having been rewritten in place). */
+  public boolean contentUnknown(long location) {
+    return state.blocks.contentUnknown(location);
+  }
+
+  /** The used Ls whose content is unknown: after a crash, those that were being rewritten. */
+  public long[] unknownContent() {
+    List<Long> found = new ArrayList<>();
+    state.blocks.forEach((location, refCount) -> {
+      if (state.blocks.contentUnknown(location)) {
+        found.add(location);
+      }
+    });
+    return found.stream().mapToLong(Long::longValue).toArray();
   }
 
   /** Rebuilds the Bloom filter if deletions or growth made it stale; true if it did. */

@@ -54,7 +54,7 @@ class DedupEngineTest {
     return b;
   }
 
-  private static byte[] blocks(int... seeds) {
+  static byte[] blocks(int... seeds) {
     byte[] out = new byte[seeds.length * BLOCK_SIZE_BYTES];
     for (int i = 0; i < seeds.length; i++) {
       System.arraycopy(block(seeds[i]), 0, out, i * BLOCK_SIZE_BYTES, BLOCK_SIZE_BYTES);
@@ -145,10 +145,10 @@ class DedupEngineTest {
     engine.release(new long[] {3, 4});
     engine.commit();
     engine.awaitDiscards(); // L0, L1, L4..L7 hold data; L2, L3, L8, L9 are free
-    write(1, 11); // overwrite: L0 quarantined, new content at L8
+    write(1, 5); // overwrite with content stored at L4: L0 quarantined
     engine.release(new long[] {2}); // L1 quarantined
-    // Two more new blocks fill L9 and wrap around: they must skip L0 and L1 (quarantined) and
-    // take L2 and L3, or the crash below would leave PAs 1 and 2 pointing at foreign data.
+    // Three new blocks fill L8 and L9 and wrap around: they must skip L0 and L1 (quarantined) and
+    // take L2, or the crash below would leave PAs 1 and 2 pointing at foreign data.
     engine.write(new long[] {20, 21, 22}, blocks(20, 21, 22), 0);
     assertTrue(engine.isQuarantined(0) && engine.isQuarantined(1));
     for (long pa : new long[] {20, 21, 22}) {
@@ -188,26 +188,13 @@ class DedupEngineTest {
   }
 
   /** The file device, whose discards wait for {@link #gate} and are recorded. */
-  private static final class GatedDiscards implements BlockDevice {
-    final BlockDevice inner;
+  private static final class GatedDiscards extends ForwardingDevice {
     final CountDownLatch gate = new CountDownLatch(1);
     final CountDownLatch discarding = new CountDownLatch(1);
     final List<long[]> discards = new CopyOnWriteArrayList<>();
 
     GatedDiscards(BlockDevice inner) {
-      this.inner = inner;
-    }
-
-    @Override public long capacityBlocks() {
-      return inner.capacityBlocks();
-    }
-
-    @Override public void read(long blockNo, byte[] dst, int off) throws IOException {
-      inner.read(blockNo, dst, off);
-    }
-
-    @Override public void write(long blockNo, byte[] src, int off) throws IOException {
-      inner.write(blockNo, src, off);
+      super(inner);
     }
 
     @Override public void discard(long blockNo, long count) throws IOException {
@@ -220,14 +207,6 @@ class DedupEngineTest {
       }
       discards.add(new long[] {blockNo, count});
       inner.discard(blockNo, count);
-    }
-
-    @Override public void sync() throws IOException {
-      inner.sync();
-    }
-
-    @Override public void close() throws IOException {
-      inner.close();
     }
   }
 
