@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  * An SN is a process that can die: every role in its own process, a file written through the
  * mount while one of two SNs is killed with {@code kill -9} twice. The first time it comes back
  * on the same port, right after writes it acknowledged from memory (so it lost them) and while
- * more are sent to it; the second time, after an fsync, on another port. Every fsync succeeds,
+ * more are sent to it; the second time, after an fsync, on another port; the third time in the
+ * middle of random overwrites, which the SNs write in place. Every fsync succeeds,
  * and after a clean unmount and a fresh mount the file is there byte for byte. (Before the SNs
  * answered with a boot id, the first crash lost acknowledged writes while fsync said all was
  * well, and the second made every later fsync fail.)
@@ -59,6 +60,17 @@ class NodeCrashIT {
           sn1 = startNode(meta, "sn1", "0"); // back on another port
           at = write(f, expected, at, expected.length - at);
           f.force(true);
+
+          // Random 4 KiB overwrites go over the SNs' blocks in place: kill one while some of
+          // them are durable, some wait in its memory for the commit after their REWRITE record.
+          Random random = new Random(6);
+          overwrite(f, expected, random, 3000);
+          f.force(true);
+          overwrite(f, expected, random, 3000);
+          sn1.kill();
+          sn1 = startNode(meta, "sn1", "0");
+          overwrite(f, expected, random, 3000);
+          f.force(true);
         }
         assertEquals(0, mount.terminate(), "clean unmount: " + mount.output());
         assertTrue(mount.output().contains("all data is durable"), mount.output());
@@ -86,6 +98,18 @@ class NodeCrashIT {
       f.write(b, b.position());
     }
     return from + length;
+  }
+
+  /** {@code count} 4 KiB writes of new random bytes at random block offsets, also into data. */
+  private static void overwrite(FileChannel f, byte[] data, Random random, int count)
+      throws Exception {
+    byte[] block = new byte[4096];
+    for (int i = 0; i < count; i++) {
+      int at = random.nextInt(data.length / block.length) * block.length;
+      random.nextBytes(block);
+      System.arraycopy(block, 0, data, at, block.length);
+      write(f, data, at, block.length);
+    }
   }
 
   private DvsProcess startNode(String meta, String name, String port) throws Exception {
