@@ -160,7 +160,7 @@ public final class DedupEngine implements AutoCloseable {
    * New content for a once-referenced L, to be written in place after the commit that makes its
    * REWRITE record durable (see the class comment). Keyed by L; a newer write replaces it.
    */
-  private record Rewrite(long location, byte[] fingerprint, byte[] data) {}
+  private record Rewrite(long pa, long location, byte[] fingerprint, byte[] data) {}
 
   /** Pending in-place writes by L, under the lock. */
   private final Map<Long, Rewrite> rewrites = new HashMap<>();
@@ -409,7 +409,7 @@ public final class DedupEngine implements AutoCloseable {
     if (location == SpaceAllocator.NONE && inPlaceOk && rewritable(pa)) {
       long rewritten = meta.locationOf(pa);
       meta.rewrite(pa);
-      rewrites.put(rewritten, new Rewrite(rewritten, fingerprint,
+      rewrites.put(rewritten, new Rewrite(pa, rewritten, fingerprint,
           Arrays.copyOfRange(data, off, off + BLOCK_SIZE_BYTES)));
       return;
     }
@@ -624,9 +624,7 @@ public final class DedupEngine implements AutoCloseable {
         lock.unlock();
       }
       writeDurably(batch);
-      if (!inPlace.isEmpty()) {
-        writeInPlace(inPlace);
-      }
+      boolean relocated = !inPlace.isEmpty() && writeInPlace(inPlace);
       lock.lock();
       try {
         checkOpen();
@@ -637,6 +635,9 @@ public final class DedupEngine implements AutoCloseable {
         }
       } finally {
         lock.unlock();
+      }
+      if (relocated) {
+        commit(); // their NEW records, durable before a FLUSH that waits on us returns
       }
     } finally {
       commitLock.unlock();
@@ -665,28 +666,28 @@ public final class DedupEngine implements AutoCloseable {
   /**
    * After the commit that made their REWRITE records durable: writes the pending data over the
    * old (runs of consecutive Ls in one write), syncs the device, and indexes each L whose data
-   * was not replaced or released meanwhile (its INDEX record joins the open batch).
+   * was not replaced or released meanwhile (its INDEX record joins the open batch). If a device
+   * fails under these writes, the data meant for its Ls goes to fresh Ls on the others (NEW
+   * records in the open batch); returns true if that happened, and the caller commits again.
    */
-  private void writeInPlace(List<Rewrite> inPlace) {
+  private boolean writeInPlace(List<Rewrite> inPlace) {
     inPlace.sort(java.util.Comparator.comparingLong(Rewrite::location));
-    try {
-      for (int i = 0; i < inPlace.size(); ) {
-        int n = 1;
-        while (i + n < inPlace.size()
-            && inPlace.get(i + n).location() == inPlace.get(i).location() + n) {
-          n++;
+    boolean relocated = false;
+    for (int attempt = 1; ; attempt++) {
+      int failuresBefore = deviceFailures;
+      try {
+        writeRuns(inPlace);
+        device.sync();
+        break;
+      } catch (IOException | RuntimeException e) {
+        if (deviceFailures == failuresBefore || attempt == WRITE_ATTEMPTS_MAX) {
+          throw failLocked(e);
         }
-        byte[] run = n == 1 ? inPlace.get(i).data() : new byte[n * BLOCK_SIZE_BYTES];
-        for (int j = 0; n > 1 && j < n; j++) {
-          System.arraycopy(inPlace.get(i + j).data(), 0, run, j * BLOCK_SIZE_BYTES,
-              BLOCK_SIZE_BYTES);
-        }
-        device.write(inPlace.get(i).location(), n, run, 0);
-        i += n;
+        LOG.warning(() -> "a device failed under blocks being overwritten in place; writing "
+            + "them to the others: " + e);
+        inPlace = relocateRetired(inPlace);
+        relocated = true;
       }
-      device.sync();
-    } catch (IOException | RuntimeException e) {
-      throw failLocked(e);
     }
     lock.lock();
     try {
@@ -700,6 +701,57 @@ public final class DedupEngine implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+    return relocated;
+  }
+
+  private void writeRuns(List<Rewrite> sorted) throws IOException {
+    for (int i = 0; i < sorted.size(); ) {
+      int n = 1;
+      while (i + n < sorted.size()
+          && sorted.get(i + n).location() == sorted.get(i).location() + n) {
+        n++;
+      }
+      byte[] run = n == 1 ? sorted.get(i).data() : new byte[n * BLOCK_SIZE_BYTES];
+      for (int j = 0; n > 1 && j < n; j++) {
+        System.arraycopy(sorted.get(i + j).data(), 0, run, j * BLOCK_SIZE_BYTES,
+            BLOCK_SIZE_BYTES);
+      }
+      device.write(sorted.get(i).location(), n, run, 0);
+      i += n;
+    }
+  }
+
+  /**
+   * Under the lock, after a device failed: each pending rewrite of one of its Ls is stored at a
+   * fresh L instead (its PA moves there; the lost L is freed). Returns the rewrites left to write
+   * in place.
+   */
+  private List<Rewrite> relocateRetired(List<Rewrite> inPlace) {
+    List<Rewrite> left = new ArrayList<>();
+    lock.lock();
+    try {
+      checkOpen();
+      for (Rewrite r : inPlace) {
+        if (!allocator.isRetired(r.location())) {
+          left.add(r);
+        } else if (rewrites.get(r.location()) == r) {
+          rewrites.remove(r.location());
+          long fresh = allocator.allocate();
+          if (fresh == SpaceAllocator.NONE) {
+            throw fail(noSpace());
+          }
+          try {
+            device.write(fresh, r.data(), 0);
+          } catch (IOException e) {
+            throw fail(e);
+          }
+          quarantine(meta.mapNew(r.pa(), fresh, r.fingerprint()));
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    return left;
   }
 
   /** Under both locks: writes what is open, then snapshots (writers wait; it is rare). */

@@ -29,6 +29,8 @@ class InPlaceRewriteTest {
     enum Call { NONE, WRITE, SYNC }
 
     volatile Call breakAt = Call.NONE;
+    /** Runs when a write fails, before it throws (a DeviceSet retires the device's Ls there). */
+    volatile Runnable onWriteFailure = () -> { };
 
     Breakable(BlockDevice inner) {
       super(inner);
@@ -36,6 +38,7 @@ class InPlaceRewriteTest {
 
     @Override public void write(long blockNo, byte[] src, int off) throws IOException {
       if (breakAt == Call.WRITE) {
+        onWriteFailure.run();
         throw new IOException("device write failed (test)");
       }
       inner.write(blockNo, src, off);
@@ -151,6 +154,29 @@ class InPlaceRewriteTest {
     assertEquals(0, engine.refCount(l1));
     write(3, 10); // the dropped content was never indexed
     assertReads(3, 10);
+  }
+
+  @Test
+  void aDeviceFailingUnderARewriteMovesItsDataToAFreshL() {
+    Breakable device = open(100);
+    write(1, 1);
+    write(2, 2);
+    engine.commit();
+    long l1 = engine.locationOf(1);
+    write(1, 10); // waits in memory to go over L1
+    device.breakAt = Breakable.Call.WRITE;
+    device.onWriteFailure = () -> {
+      device.breakAt = Breakable.Call.NONE;
+      engine.retire(l1, 1); // as a DeviceSet does when a member fails
+    };
+    engine.commit(); // no error: the data went elsewhere, and that move is durable
+    assertNotEquals(l1, engine.locationOf(1));
+    assertReads(1, 10);
+    engine.crash();
+    engine = null;
+    open(100);
+    assertReads(1, 10);
+    assertReads(2, 2);
   }
 
   @Test
