@@ -432,10 +432,7 @@ public final class DedupEngine implements AutoCloseable {
   static boolean[] shortRuns(long[] pas) {
     boolean[] shortRun = new boolean[pas.length];
     for (int i = 0; i < pas.length; ) {
-      int n = 1;
-      while (i + n < pas.length && pas[i + n] == pas[i] + n) {
-        n++;
-      }
+      int n = runLength(pas, i, LbaMap.NONE); // PAs are >= 0
       Arrays.fill(shortRun, i, i + n, n <= REWRITE_RUN_MAX);
       i += n;
     }
@@ -705,12 +702,9 @@ public final class DedupEngine implements AutoCloseable {
   }
 
   private void writeRuns(List<Rewrite> sorted) throws IOException {
+    long[] locations = sorted.stream().mapToLong(Rewrite::location).toArray();
     for (int i = 0; i < sorted.size(); ) {
-      int n = 1;
-      while (i + n < sorted.size()
-          && sorted.get(i + n).location() == sorted.get(i).location() + n) {
-        n++;
-      }
+      int n = runLength(locations, i, LbaMap.NONE);
       byte[] run = n == 1 ? sorted.get(i).data() : new byte[n * BLOCK_SIZE_BYTES];
       for (int j = 0; n > 1 && j < n; j++) {
         System.arraycopy(sorted.get(i + j).data(), 0, run, j * BLOCK_SIZE_BYTES,

@@ -314,10 +314,10 @@ public final class NodeMetadata implements AutoCloseable {
     long location = state.lba.get(pa);
     Verify.verify(location != LbaMap.NONE && state.blocks.refCount(location) == 1,
         "rewrite in place of PA %s at L %s", pa, location);
-    state.uniqueWrites++;
     if (state.blocks.contentUnknown(location)) {
-      return;
+      return; // not counted either: a restart, replaying the records, would not count it
     }
+    state.uniqueWrites++;
     if (!replaying) {
       index.remove(state.blocks.fingerprint(location), location);
       filter.noteRemoved();
