@@ -716,8 +716,8 @@ public final class DedupEngine implements AutoCloseable {
   }
 
   /**
-   * Under the lock, after a device failed: each pending rewrite of one of its Ls is stored at a
-   * fresh L instead (its PA moves there; the lost L is freed). Returns the rewrites left to write
+   * Under the lock, after a device failed: each pending rewrite of one of its Ls is stored as a
+   * write would store it, through {@link #mapBlock} (its PA moves; the lost L is freed). Returns the rewrites left to write
    * in place.
    */
   private List<Rewrite> relocateRetired(List<Rewrite> inPlace) {
@@ -730,16 +730,11 @@ public final class DedupEngine implements AutoCloseable {
           left.add(r);
         } else if (rewrites.get(r.location()) == r) {
           rewrites.remove(r.location());
-          long fresh = allocator.allocate();
-          if (fresh == SpaceAllocator.NONE) {
-            throw fail(noSpace());
+          try { // as a write would store it now: a duplicate, or a fresh L written here
+            mapBlock(r.pa(), false, r.fingerprint(), SpaceAllocator.NONE, r.data(), 0);
+          } catch (RuntimeException e) {
+            throw fail(e); // acknowledged data with nowhere to go
           }
-          try {
-            device.write(fresh, r.data(), 0);
-          } catch (IOException e) {
-            throw fail(e);
-          }
-          quarantine(meta.mapNew(r.pa(), fresh, r.fingerprint()));
         }
       }
     } finally {
