@@ -27,9 +27,12 @@ public final class FuseMount {
    * 128 KiB requests (the kernel sends 4 KiB writes without big_writes), the root's mount
    * shared with all users, kernel permission checks, our inode numbers in st_ino.
    *
-   * <p>hard_remove: unlink of an open file really unlinks it (libfuse2 would otherwise rename
-   * it to .fuse_hiddenN, which shows in readdir and makes rmdir of its directory fail);
-   * I/O continues by handle (see DvsFilesystem's nullpath_ok).
+   * <p>No hard_remove: unlink of an open file makes libfuse2 rename it to .fuse_hiddenN and
+   * unlink that name at the last close. With hard_remove the file kept working for I/O by handle,
+   * but fstat(2) of it failed ENOENT: the kernel sends GETATTR of an inode without its handle,
+   * and libfuse finds no path for a removed name (open, unlink, fstat is how mkstemp users and
+   * stress-ng's fallocate, hdd and readahead stressors size their temporary files). Namespace
+   * keeps the hidden names out of readdir and out of rmdir's emptiness check.
    *
    * <p>auto_cache: the page cache survives close/open while the file's mtime and size stay the
    * same (libfuse compares them at each open). Safe because this mount holds the volume's only
@@ -48,7 +51,7 @@ public final class FuseMount {
    */
   static final String BASE_OPTIONS =
       "big_writes,max_write=131072,max_read=131072,fsname=dvs,subtype=dvs,use_ino,"
-          + "default_permissions,hard_remove,auto_cache,attr_timeout=0,entry_timeout=60,"
+          + "default_permissions,auto_cache,attr_timeout=0,entry_timeout=60,"
           + "negative_timeout=60";
 
   private final DvsFilesystem fs;

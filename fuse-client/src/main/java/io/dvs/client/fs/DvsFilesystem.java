@@ -47,8 +47,8 @@ public final class DvsFilesystem extends FuseStubFS {
 
   /**
    * libfuse2's fuse_operations flags, which jnr-fuse leaves at zero. nullpath_ok: I/O on an
-   * open file whose name is gone (unlinked, with the hard_remove mount option) reaches us
-   * with no path instead of failing ENOENT in libfuse; we go by handle anyway.
+   * open file whose name is gone (its hidden name removed with its directory) reaches us with
+   * no path instead of failing ENOENT in libfuse; we go by handle anyway.
    * utime_omit_ok: UTIME_NOW and UTIME_OMIT reach {@link AttrOps#utimens} as such.
    */
   private void setOperationFlags() {

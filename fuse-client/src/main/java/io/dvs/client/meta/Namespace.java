@@ -2,6 +2,7 @@ package io.dvs.client.meta;
 
 import static io.dvs.client.fs.Errno.EBUSY;
 import static io.dvs.client.fs.Errno.EEXIST;
+import static io.dvs.client.fs.Errno.EILSEQ;
 import static io.dvs.client.fs.Errno.EINVAL;
 import static io.dvs.client.fs.Errno.EISDIR;
 import static io.dvs.client.fs.Errno.EMLINK;
@@ -40,6 +41,9 @@ import java.util.function.LongSupplier;
 public final class Namespace {
   /** Hard links per inode; ext4's limit, and what `ln` users expect. */
   public static final int LINKS_MAX = 65_000;
+
+  /** How libfuse2 names an unlinked open file ({@link #isHidden}). */
+  private static final String HIDDEN_PREFIX = ".fuse_hidden";
 
   private final MetadataSource source;
   private final MetadataJournal journal;
@@ -107,9 +111,58 @@ public final class Namespace {
     return current;
   }
 
-  /** The names in directory {@code path}, in order (readdir needs nothing else). */
+  /**
+   * The names in directory {@code path}, in order (readdir needs nothing else), without the
+   * names libfuse gave unlinked files still open ({@link #isHidden}).
+   */
   public synchronized List<String> list(String path) {
-    return new ArrayList<>(children(resolve(path)).keySet());
+    List<String> names = new ArrayList<>();
+    for (String name : children(resolve(path)).keySet()) {
+      if (!isHidden(name)) {
+        names.add(name);
+      }
+    }
+    return names;
+  }
+
+  /**
+   * A name libfuse2 gave a file unlinked while open, ".fuse_hidden" and 16 hex digits (node id
+   * and counter): it renames the file so that I/O and fstat keep a path, and unlinks that name
+   * at the last close. Such names are not the user's: readdir leaves them out, and they do not
+   * keep a directory from being removed.
+   */
+  static boolean isHidden(String name) {
+    if (name.length() != HIDDEN_PREFIX.length() + 16 || !name.startsWith(HIDDEN_PREFIX)) {
+      return false;
+    }
+    for (int i = HIDDEN_PREFIX.length(); i < name.length(); i++) {
+      if (Character.digit(name.charAt(i), 16) < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A directory with no names but hidden ones ({@link #isHidden}) is empty. */
+  private boolean isEmptyDir(Inode dir) {
+    for (String name : children(dir).keySet()) {
+      if (!isHidden(name)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Removes the hidden names of a directory about to go: each file lives on while open, and
+   * libfuse's unlink of the name at its last close finds nothing (ignored there).
+   */
+  private void removeHiddenNames(Inode dir, long now) {
+    for (String name : new ArrayList<>(children(dir).keySet())) {
+      Inode hidden = inode(children(dir).get(name));
+      removeEntry(dir, name, now);
+      dropLink(hidden);
+    }
   }
 
   public synchronized Inode mkdir(String path, int mode, int uid, int gid) {
@@ -127,6 +180,9 @@ public final class Namespace {
   public synchronized Inode symlink(String target, String path, int uid, int gid) {
     if (target.getBytes(StandardCharsets.UTF_8).length > ProtocolLimits.SYMLINK_TARGET_BYTES_MAX) {
       throw new FsException(ENAMETOOLONG, "symlink target too long");
+    }
+    if (target.indexOf('\uFFFD') >= 0) {
+      throw new FsException(EILSEQ, "symlink target is not UTF-8"); // as checkedName
     }
     return createNode(path, S_IFLNK | 0777, uid, gid, 0, target);
   }
@@ -194,10 +250,11 @@ public final class Namespace {
     if (!dir.attrs().isDirectory()) {
       throw new FsException(ENOTDIR, path);
     }
-    if (!children(dir).isEmpty()) {
+    if (!isEmptyDir(dir)) {
       throw new FsException(ENOTEMPTY, path);
     }
     long now = nowNs.getAsLong();
+    removeHiddenNames(dir, now);
     removeEntry(parent, name, now);
     setAttrs(parent, parent.attrs().withNlink(parent.attrs().nlink() - 1));
     deleteInode(dir);
@@ -228,9 +285,10 @@ public final class Namespace {
         throw new FsException(EISDIR, to);
       }
       if (replaced.attrs().isDirectory()) {
-        if (!children(replaced).isEmpty()) {
+        if (!isEmptyDir(replaced)) {
           throw new FsException(ENOTEMPTY, to);
         }
+        removeHiddenNames(replaced, now);
         removeEntry(toParent, toName, now);
         setAttrs(toParent, toParent.attrs().withNlink(toParent.attrs().nlink() - 1));
         deleteInode(replaced);
@@ -294,6 +352,22 @@ public final class Namespace {
     children(parent).put(name, ino);
     journal.append(new JournalRecord.PutDirent(parent.ino(), name, ino));
     touchDir(parent, now);
+  }
+
+  /**
+   * A hidden name ({@link #isHidden}) in a directory loaded just now is a file an earlier mount
+   * had open, unlinked, when it stopped without its last close (a crash): nobody has it open
+   * now, so it goes, as its unlink would have. (This mount hides files only in directories it
+   * loaded already.) The directory's times stay: the user changed nothing.
+   */
+  private void dropLeftoverHiddenNames(Inode dir) {
+    for (String name : new ArrayList<>(dir.children.keySet())) {
+      if (isHidden(name)) {
+        Inode leftover = inode(dir.children.remove(name));
+        journal.append(new JournalRecord.DeleteDirent(dir.ino(), name));
+        dropLink(leftover);
+      }
+    }
   }
 
   private void removeEntry(Inode parent, String name, long now) {
@@ -383,11 +457,21 @@ public final class Namespace {
         }
       }
       dir.children = loaded;
+      dropLeftoverHiddenNames(dir);
     }
     return dir.children;
   }
 
+  /**
+   * A new name, checked. Names reach us decoded as UTF-8 (jnr-fuse's String paths), so bytes
+   * that are not UTF-8 arrive as U+FFFD, every such byte alike: "a\x80" and "a\x81" would be one
+   * name and the second create would open the first file. Refused with EILSEQ instead, as ZFS
+   * does with utf8only (a real U+FFFD in a name is refused too: it cannot be told apart).
+   */
   private static String checkedName(String name) {
+    if (name.indexOf('\uFFFD') >= 0) { // before the length: each such byte became 3 bytes
+      throw new FsException(EILSEQ, "name is not UTF-8: " + name);
+    }
     if (name.getBytes(StandardCharsets.UTF_8).length > ProtocolLimits.NAME_BYTES_MAX) {
       throw new FsException(ENAMETOOLONG, name);
     }

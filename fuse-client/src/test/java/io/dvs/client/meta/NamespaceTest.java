@@ -2,6 +2,7 @@ package io.dvs.client.meta;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,7 @@ import io.dvs.client.fs.Errno;
 import io.dvs.client.fs.FsException;
 import io.dvs.protocol.message.InodeAttrs;
 import io.dvs.protocol.message.MetadataOps;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
@@ -111,6 +113,81 @@ class NamespaceTest {
     ns.released(f);
     assertFalse(ns.isLive(f), "and goes with its last close");
     assertErrno(Errno.EPERM, () -> ns.link("/", "/root-link"));
+  }
+
+  @Test
+  void libfuseHiddenNamesStayOutOfReaddirAndRmdir() {
+    ns.mkdir("/d", 0755, 0, 0);
+    Inode open = ns.mknod("/d/tmp", InodeAttrs.S_IFREG | 0600, 0, 0, 0);
+    ns.opened(open);
+    // What libfuse2 does on unlink of an open file: a rename to a hidden name.
+    ns.rename("/d/tmp", "/d/.fuse_hidden0000000400000001");
+    assertEquals(List.of(), ns.list("/d"));
+    assertSame(open, ns.resolve("/d/.fuse_hidden0000000400000001"), "fstat still has a path");
+    ns.mknod("/d/.fuse_hiddenXYZ", InodeAttrs.S_IFREG | 0600, 0, 0, 0); // not libfuse's form
+    assertEquals(List.of(".fuse_hiddenXYZ"), ns.list("/d"));
+    assertErrno(Errno.ENOTEMPTY, () -> ns.rmdir("/d"));
+    ns.unlink("/d/.fuse_hiddenXYZ");
+    ns.rmdir("/d");
+    assertTrue(ns.isLive(open), "the open file outlives its directory");
+    assertEquals(0, open.attrs().nlink());
+    ns.released(open);
+    assertFalse(ns.isLive(open));
+
+    // A directory renamed over one that holds only a hidden name replaces it.
+    ns.mkdir("/a", 0755, 0, 0);
+    ns.mkdir("/b", 0755, 0, 0);
+    Inode held = ns.mknod("/b/f", InodeAttrs.S_IFREG | 0600, 0, 0, 0);
+    ns.opened(held);
+    ns.rename("/b/f", "/b/.fuse_hidden00000005000000ab");
+    ns.rename("/a", "/b");
+    assertEquals(List.of(), ns.list("/b"));
+    assertTrue(ns.isLive(held));
+    ns.released(held);
+    assertFalse(ns.isLive(held));
+  }
+
+  @Test
+  void hiddenNamesLeftByACrashGoWhenTheirDirectoryLoads() {
+    InodeAttrs root = new InodeAttrs(1, InodeAttrs.S_IFDIR | 0755, 2, 0, 0, 0, 0, 0, 0, 0, "");
+    InodeAttrs orphan = new InodeAttrs(5, InodeAttrs.S_IFREG | 0600, 1, 0, 0, 0, 9, 0, 0, 0, "");
+    InodeAttrs kept = new InodeAttrs(6, InodeAttrs.S_IFREG | 0644, 1, 0, 0, 0, 3, 0, 0, 0, "");
+    Namespace.MetadataSource afterCrash = new Namespace.MetadataSource() {
+      @Override
+      public MetadataOps.StoredInode getInode(long ino) {
+        assertEquals(InodeAttrs.ROOT_INO, ino);
+        return new MetadataOps.StoredInode(root, 0);
+      }
+
+      @Override
+      public MetadataOps.DirPage listDir(long dirIno, String afterName, int maxEntries) {
+        return new MetadataOps.DirPage(List.of(
+            new MetadataOps.DirEntry(".fuse_hidden00000007000000aa",
+                new MetadataOps.StoredInode(orphan, 3)),
+            new MetadataOps.DirEntry("kept", new MetadataOps.StoredInode(kept, 1))), false);
+      }
+    };
+    Namespace fresh = new Namespace(afterCrash, journal, 7, clock::incrementAndGet);
+    List<Long> deleted = new ArrayList<>();
+    fresh.onDelete(inode -> deleted.add(inode.ino()));
+    long mtime = fresh.resolve("/").attrs().mtimeNs();
+    assertEquals(List.of("kept"), fresh.list("/"));
+    assertEquals(List.of(5L), deleted, "the orphan's data is released");
+    assertErrno(Errno.ENOENT, () -> fresh.resolve("/.fuse_hidden00000007000000aa"));
+    assertEquals(mtime, fresh.resolve("/").attrs().mtimeNs(), "the directory looks untouched");
+    assertFalse(journal.isEmpty(), "the MS hears of it");
+  }
+
+  @Test
+  void namesThatWereNotUtf8AreRefusedNotMerged() {
+    // jnr-fuse decodes a path's bytes as UTF-8: 0x80 and 0x81 both arrive as U+FFFD.
+    assertErrno(Errno.EILSEQ, () -> ns.mknod("/a\uFFFD", InodeAttrs.S_IFREG | 0644, 0, 0, 0));
+    assertErrno(Errno.EILSEQ, () -> ns.mkdir("/d\uFFFD", 0755, 0, 0));
+    ns.mknod("/ok-\u00e9\u4e2d", InodeAttrs.S_IFREG | 0644, 0, 0, 0);
+    assertErrno(Errno.EILSEQ, () -> ns.rename("/ok-\u00e9\u4e2d", "/x\uFFFD"));
+    assertErrno(Errno.EILSEQ, () -> ns.link("/ok-\u00e9\u4e2d", "/x\uFFFD"));
+    assertErrno(Errno.EILSEQ, () -> ns.symlink("t\uFFFD", "/s", 0, 0));
+    assertEquals(List.of("ok-\u00e9\u4e2d"), ns.list("/"));
   }
 
   @Test
