@@ -1,6 +1,5 @@
 package io.dvs.protocol;
 
-import java.nio.charset.StandardCharsets;
 
 /**
  * Reads a message body that came off the network. Every read is bounds-checked; every
@@ -103,7 +102,7 @@ public final class WireReader {
           field + " length: " + length + " (expected: <= " + maxBytes + ")");
     }
     need(length, field);
-    String value = new String(bytes, position, length, StandardCharsets.UTF_8);
+    String value = FsNames.decode(bytes, position, length);
     position += length;
     return value;
   }

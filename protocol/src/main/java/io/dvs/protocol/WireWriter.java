@@ -68,9 +68,12 @@ public final class WireWriter {
     return raw(value, 0, value.length);
   }
 
-  /** A UTF-8 string: u16 length, then the bytes. */
+  /**
+   * A string: u16 length, then its bytes, UTF-8 but for the bytes of a name that was not UTF-8
+   * ({@link FsNames}), which go as they came.
+   */
   public WireWriter string(String value) {
-    byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
+    byte[] utf8 = FsNames.encode(value);
     if (utf8.length > 0xFFFF) {
       throw new IllegalArgumentException("string: " + utf8.length + " bytes (expected: <= 65535)");
     }

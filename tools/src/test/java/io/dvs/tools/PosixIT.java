@@ -181,6 +181,35 @@ class PosixIT {
     }
   }
 
+  /**
+   * Any bytes but '/' and NUL make a name, as on any Linux file system: each of the 254 one-byte
+   * variants is its own file (before, the 128 that are not UTF-8 were one name), and so they stay
+   * after a remount; rsync of a tree with Latin-1 names copies it exactly.
+   */
+  @Test
+  void namesAreBytes() throws Exception {
+    String make = "mkdir names && i=1; while [ $i -le 255 ]; do if [ $i -ne 47 ]; then "
+        + "n=$(printf \"x\\\\$(printf %03o $i)y\"); printf %s \"$n\" > \"names/$n\"; fi; "
+        + "i=$((i+1)); done";
+    String check = "set -- names/*; echo $#; for f in names/*; do "
+        + "[ \"$(cat \"$f\")\" = \"${f#names/}\" ] || echo \"wrong: $f\"; done";
+    Path src = Files.createDirectories(tmp.resolve("latin1"));
+    sh(src, "mkdir \"$(printf 'r\\351pertoire')\" && for i in 1 2 3; do "
+        + "printf %s $i > \"$(printf 'r\\351pertoire/f\\351%s\\377' $i)\"; done && "
+        + "ln -s \"$(printf '\\200target')\" \"$(printf 'lien\\351')\"");
+    try (Mount m = Mount.start(tmp.resolve("data"), mnt)) {
+      sh(mnt, make);
+      assertEquals("254", sh(mnt, check));
+      sh(tmp, "rsync -a " + src + "/ " + mnt + "/copy/ && diff -r --no-dereference " + src
+          + " " + mnt + "/copy");
+    }
+    try (Mount m = Mount.start(tmp.resolve("data"), mnt)) {
+      assertEquals("254", sh(mnt, check), "after a remount");
+      sh(tmp, "diff -r --no-dereference " + src + " " + mnt + "/copy && test \"$(readlink "
+          + mnt + "/copy/lien*)\" = \"$(printf '\\200target')\"");
+    }
+  }
+
   @Test
   void openUnlinkedFilesAppendersAndTar() throws Exception {
     try (Mount m = Mount.start(tmp.resolve("data"), mnt)) {

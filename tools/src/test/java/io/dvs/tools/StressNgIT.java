@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the checks another file system's users run on it (each stressor exits non-zero on a failed
  * check or a system call that should have worked). They found two bugs no test of ours had:
  * fstat(2) of an open file after its unlink failed ENOENT (fallocate, hdd, readahead), and
- * names that are not UTF-8 became one name (filename; now refused with EILSEQ).
+ * names that are not UTF-8 became one name (filename; now kept byte for byte, RawPaths).
  *
  * <p>Left out: fiemap (FUSE has no FS_IOC_FIEMAP; stress-ng skips it anyway), and stressors
  * that need something no FUSE file system offers (bind-mount, chattr, inode-flags, verity,

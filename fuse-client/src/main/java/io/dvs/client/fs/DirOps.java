@@ -19,7 +19,7 @@ final class DirOps {
     filler.apply(buf, ".", null, 0);
     filler.apply(buf, "..", null, 0);
     for (String name : ctx.namespace().list(path)) {
-      if (filler.apply(buf, name, null, 0) != 0) {
+      if (filler.apply(buf, RawPaths.cName(name), null, 0) != 0) {
         break; // The buffer is full; offset-0 mode cannot resume, so stop cleanly.
       }
     }

@@ -29,6 +29,8 @@ public final class DvsFilesystem extends FuseStubFS {
   private final FileOps files;
   private final XattrOps xattrs;
   private final AllocateOps allocate;
+  /** The path-taking entries of the callback table, taking paths as bytes. */
+  private final RawPaths rawPaths = new RawPaths();
   private final CountDownLatch initialized = new CountDownLatch(1);
 
   public DvsFilesystem(io.dvs.client.meta.Namespace namespace, io.dvs.client.data.FileData data,
@@ -43,6 +45,7 @@ public final class DvsFilesystem extends FuseStubFS {
     this.xattrs = new XattrOps(ctx);
     this.allocate = new AllocateOps(ctx);
     setOperationFlags();
+    rawPaths.install(this, fuseOperations);
   }
 
   /**

@@ -25,7 +25,6 @@ public final class Errno {
   public static final int ENOSYS = 38;
   public static final int ENOTEMPTY = 39;
   public static final int ENODATA = 61;
-  public static final int EILSEQ = 84;
   public static final int EOPNOTSUPP = 95;
   public static final int ETIMEDOUT = 110;
 

@@ -1,7 +1,7 @@
 package io.dvs.client.fs;
 
 import io.dvs.client.meta.Inode;
-import java.nio.charset.StandardCharsets;
+import io.dvs.protocol.FsNames;
 import jnr.ffi.Pointer;
 
 /** Names: unlink, rename, link, symlink, readlink, mknod. */
@@ -44,7 +44,7 @@ final class LinkOps {
     if (!inode.attrs().isSymlink()) {
       return -Errno.EINVAL;
     }
-    byte[] target = inode.attrs().symlinkTarget().getBytes(StandardCharsets.UTF_8);
+    byte[] target = FsNames.encode(inode.attrs().symlinkTarget());
     int n = (int) Math.min(target.length, size - 1);
     buf.put(0, target, 0, n);
     buf.putByte(n, (byte) 0);

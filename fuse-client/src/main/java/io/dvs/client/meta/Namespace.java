@@ -2,7 +2,6 @@ package io.dvs.client.meta;
 
 import static io.dvs.client.fs.Errno.EBUSY;
 import static io.dvs.client.fs.Errno.EEXIST;
-import static io.dvs.client.fs.Errno.EILSEQ;
 import static io.dvs.client.fs.Errno.EINVAL;
 import static io.dvs.client.fs.Errno.EISDIR;
 import static io.dvs.client.fs.Errno.EMLINK;
@@ -16,12 +15,12 @@ import static io.dvs.protocol.message.InodeAttrs.S_IFLNK;
 import static io.dvs.protocol.message.InodeAttrs.S_IFMT;
 
 import io.dvs.client.fs.FsException;
+import io.dvs.protocol.FsNames;
 import io.dvs.protocol.ProtocolLimits;
 import io.dvs.protocol.message.InodeAttrs;
 import io.dvs.protocol.message.JournalRecord;
 import io.dvs.protocol.message.MetadataOps;
 import io.dvs.protocol.message.Xattrs;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -178,11 +177,8 @@ public final class Namespace {
   }
 
   public synchronized Inode symlink(String target, String path, int uid, int gid) {
-    if (target.getBytes(StandardCharsets.UTF_8).length > ProtocolLimits.SYMLINK_TARGET_BYTES_MAX) {
+    if (FsNames.encodedLength(target) > ProtocolLimits.SYMLINK_TARGET_BYTES_MAX) {
       throw new FsException(ENAMETOOLONG, "symlink target too long");
-    }
-    if (target.indexOf('\uFFFD') >= 0) {
-      throw new FsException(EILSEQ, "symlink target is not UTF-8"); // as checkedName
     }
     return createNode(path, S_IFLNK | 0777, uid, gid, 0, target);
   }
@@ -195,7 +191,7 @@ public final class Namespace {
     }
     long now = nowNs.getAsLong();
     boolean isDir = (mode & S_IFMT) == S_IFDIR;
-    long size = target.getBytes(StandardCharsets.UTF_8).length;
+    long size = FsNames.encodedLength(target);
     InodeAttrs attrs = new InodeAttrs(nextIno++, mode, isDir ? 2 : 1, uid, gid, rdev, size,
         now, now, now, target);
     Inode inode = new Inode(attrs, true);
@@ -463,16 +459,12 @@ public final class Namespace {
   }
 
   /**
-   * A new name, checked. Names reach us decoded as UTF-8 (jnr-fuse's String paths), so bytes
-   * that are not UTF-8 arrive as U+FFFD, every such byte alike: "a\x80" and "a\x81" would be one
-   * name and the second create would open the first file. Refused with EILSEQ instead, as ZFS
-   * does with utf8only (a real U+FFFD in a name is refused too: it cannot be told apart).
+   * A new name, checked: at most NAME_BYTES_MAX bytes. Names are bytes ({@link FsNames}: the
+   * FUSE layer decodes paths with it), so "a\x80" and "a\x81" are two names, as on any Linux
+   * file system.
    */
   private static String checkedName(String name) {
-    if (name.indexOf('\uFFFD') >= 0) { // before the length: each such byte became 3 bytes
-      throw new FsException(EILSEQ, "name is not UTF-8: " + name);
-    }
-    if (name.getBytes(StandardCharsets.UTF_8).length > ProtocolLimits.NAME_BYTES_MAX) {
+    if (FsNames.encodedLength(name) > ProtocolLimits.NAME_BYTES_MAX) {
       throw new FsException(ENAMETOOLONG, name);
     }
     return name;

@@ -2,12 +2,14 @@ package io.dvs.client.meta;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dvs.client.fs.Errno;
 import io.dvs.client.fs.FsException;
+import io.dvs.protocol.FsNames;
 import io.dvs.protocol.message.InodeAttrs;
 import io.dvs.protocol.message.MetadataOps;
 import java.util.ArrayList;
@@ -179,15 +181,21 @@ class NamespaceTest {
   }
 
   @Test
-  void namesThatWereNotUtf8AreRefusedNotMerged() {
-    // jnr-fuse decodes a path's bytes as UTF-8: 0x80 and 0x81 both arrive as U+FFFD.
-    assertErrno(Errno.EILSEQ, () -> ns.mknod("/a\uFFFD", InodeAttrs.S_IFREG | 0644, 0, 0, 0));
-    assertErrno(Errno.EILSEQ, () -> ns.mkdir("/d\uFFFD", 0755, 0, 0));
-    ns.mknod("/ok-\u00e9\u4e2d", InodeAttrs.S_IFREG | 0644, 0, 0, 0);
-    assertErrno(Errno.EILSEQ, () -> ns.rename("/ok-\u00e9\u4e2d", "/x\uFFFD"));
-    assertErrno(Errno.EILSEQ, () -> ns.link("/ok-\u00e9\u4e2d", "/x\uFFFD"));
-    assertErrno(Errno.EILSEQ, () -> ns.symlink("t\uFFFD", "/s", 0, 0));
-    assertEquals(List.of("ok-\u00e9\u4e2d"), ns.list("/"));
+  void namesAreBytesNotCharacters() {
+    // As RawPaths decodes them: "a\x80" and "a\x81" are two names, each kept.
+    String a80 = FsNames.decode(new byte[] {'a', (byte) 0x80});
+    String a81 = FsNames.decode(new byte[] {'a', (byte) 0x81});
+    Inode first = ns.mknod("/" + a80, InodeAttrs.S_IFREG | 0644, 0, 0, 0);
+    Inode second = ns.mknod("/" + a81, InodeAttrs.S_IFREG | 0644, 0, 0, 0);
+    assertNotSame(first, second);
+    assertEquals(List.of(a80, a81), ns.list("/"));
+    // A name's limit is 255 bytes, whatever they are.
+    String latin1 = FsNames.decode(new byte[] {(byte) 0xE9});
+    ns.mknod("/" + latin1.repeat(255), InodeAttrs.S_IFREG | 0644, 0, 0, 0);
+    assertErrno(Errno.ENAMETOOLONG,
+        () -> ns.mknod("/" + latin1.repeat(256), InodeAttrs.S_IFREG | 0644, 0, 0, 0));
+    ns.symlink(a80, "/s", 0, 0);
+    assertEquals(2, ns.resolve("/s").attrs().size(), "a target's size is its bytes");
   }
 
   @Test

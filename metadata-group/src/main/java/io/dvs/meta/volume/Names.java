@@ -2,8 +2,8 @@ package io.dvs.meta.volume;
 
 import io.dvs.protocol.DvsException;
 import io.dvs.protocol.ErrorCode;
+import io.dvs.protocol.FsNames;
 import io.dvs.protocol.ProtocolLimits;
-import java.nio.charset.StandardCharsets;
 
 /** The rules for volume names and directory entry names; both are path components. */
 public final class Names {
@@ -25,12 +25,12 @@ public final class Names {
     if (why != null) {
       throw DvsException.badRequest("entry name '" + name + "' " + why);
     }
-    return name.getBytes(StandardCharsets.UTF_8);
+    return FsNames.encode(name); // the user's bytes, UTF-8 or not
   }
 
   /** Returns what is wrong with {@code name} as a path component, or null. */
   static String componentProblem(String name, int maxBytes) {
-    int bytes = name.getBytes(StandardCharsets.UTF_8).length;
+    int bytes = FsNames.encodedLength(name);
     if (bytes < 1 || bytes > maxBytes) {
       return "is " + bytes + " bytes (expected: 1.." + maxBytes + ")";
     }

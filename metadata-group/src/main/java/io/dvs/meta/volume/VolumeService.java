@@ -10,6 +10,7 @@ import io.dvs.meta.store.VolumeRecord;
 import io.dvs.meta.store.VolumeStore;
 import io.dvs.protocol.DvsException;
 import io.dvs.protocol.ErrorCode;
+import io.dvs.protocol.FsNames;
 import io.dvs.protocol.ProtocolLimits;
 import io.dvs.protocol.message.InodeAttrs;
 import io.dvs.protocol.message.JournalGroup;
@@ -28,7 +29,6 @@ import io.dvs.protocol.message.VolumeOps.MountVolume;
 import io.dvs.protocol.message.VolumeOps.VolumeInfo;
 import io.dvs.protocol.message.VolumeStat;
 import io.dvs.protocol.message.Wdacg;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Logger;
@@ -196,7 +196,7 @@ public final class VolumeService {
         throw new DvsException(ErrorCode.INVALID_ARGUMENT,
             "inode " + request.dirIno() + " is not a directory");
       }
-      byte[] after = request.afterName().getBytes(StandardCharsets.UTF_8);
+      byte[] after = FsNames.encode(request.afterName());
       List<VolumeStore.DirentRow> rows = volumes.dirents(request.volumeId(), request.dirIno(),
           after, request.maxEntries() + 1);
       List<DirEntry> entries = new ArrayList<>();
@@ -205,7 +205,7 @@ public final class VolumeService {
         if (entries.size() == request.maxEntries() || bytes > DIR_PAGE_BYTES_BUDGET) {
           return new DirPage(entries, true);
         }
-        String name = new String(row.name(), StandardCharsets.UTF_8);
+        String name = FsNames.decode(row.name());
         var child = volumes.inode(request.volumeId(), row.childIno());
         if (child.isEmpty()) {
           // The client's journal left a dangling entry; listing the rest is more useful.
