@@ -157,21 +157,30 @@ public final class FuseMount {
 
   /**
    * Unmounts and waits for libfuse's loop to end. A busy mount point (a process has a file
-   * open or its cwd there) is detached lazily: it disappears from the namespace at once and the
-   * kernel finishes the unmount when the last user leaves.
+   * open or its cwd there) cannot simply go: as root, a forced unmount makes the kernel end the
+   * FUSE connection, so the loop ends and the caller can flush and stop (that process then gets
+   * "Transport endpoint is not connected" there); the mount point is detached lazily either way.
+   * Without root, the lazy detach is all there is, and the kernel ends the mount only when the
+   * last user leaves: past UNMOUNT_TIMEOUT_MS this throws TIMEOUT saying so.
    */
   public void unmount() {
     if (loop.isDone()) {
       return;
     }
-    if (run("fusermount", "-u", mountPoint.toString()) != 0) {
-      run("fusermount", "-u", "-z", mountPoint.toString());
+    String mp = mountPoint.toString();
+    if (run("fusermount", "-u", mp) != 0) {
+      if (isRoot() && run("umount", "-f", mp) >= 0) { // fails "busy", but ends the connection
+        System.err.println("dvs: " + mp + " was in use (a process has a file or its working "
+            + "directory there); closed it under that process");
+      }
+      run("fusermount", "-u", "-z", mp);
     }
     try {
       loop.handle((v, e) -> null).get(UNMOUNT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
-      throw new DvsException(ErrorCode.TIMEOUT, "unmounting " + mountPoint + " did not finish in "
-          + UNMOUNT_TIMEOUT_MS + " ms");
+      throw new DvsException(ErrorCode.TIMEOUT, "unmounting " + mp + " did not finish in "
+          + UNMOUNT_TIMEOUT_MS + " ms: a process still has a file or its working directory "
+          + "there; the mount ends when it leaves (as root, dvs closes it under that process)");
     }
   }
 

@@ -2,6 +2,8 @@ package io.dvs.tools;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
@@ -68,6 +70,38 @@ class EmbeddedCrashIT {
         assertEquals(List.of(), left.collect(Collectors.toList()), "no .fuse_hidden leftover");
       }
       Files.delete(mnt.resolve("dir"));
+      assertEquals(0, mount.terminate(), mount.output());
+    }
+  }
+
+  /**
+   * Ctrl-C while a process sits in the mount (a shell's working directory): the mount used to
+   * wait 30 s, print a stack trace and exit without flushing. Now, as root, it closes the mount
+   * under that process, flushes, and says both.
+   */
+  @Test
+  void stoppingWhileAProcessSitsInTheMountFlushesAndSaysWhy() throws Exception {
+    assumeTrue(TestTrees.fuseAvailable(), "needs root, /dev/fuse and libfuse2 (CI has them)");
+    Path mnt = Files.createDirectories(tmp.resolve("mnt"));
+    String data = tmp.resolve("data").toString();
+    Process sitter;
+    try (DvsProcess mount = DvsProcess.start("mount", "--data", data, mnt.toString())) {
+      mount.await("mounted at", START_TIMEOUT_MS);
+      Files.writeString(mnt.resolve("written"), "kept");
+      sitter = new ProcessBuilder("sh", "-c", "cd " + mnt + " && exec sleep 60").start();
+      TestTrees.await("the sitter inside", START_TIMEOUT_MS, () -> TestTrees.run(tmp, "sh", "-c",
+          "ls -l /proc/" + sitter.pid() + "/cwd | grep -q " + mnt) == 0);
+      assertEquals(0, mount.terminate(), mount.output());
+      assertTrue(mount.output().contains("was in use"), mount.output());
+      assertTrue(mount.output().contains("all data is durable"), mount.output());
+      assertFalse(mount.output().contains("Exception"), mount.output());
+    } finally {
+      TestTrees.run(tmp, "fusermount", "-u", "-z", mnt.toString());
+    }
+    sitter.destroyForcibly().waitFor();
+    try (DvsProcess mount = DvsProcess.start("mount", "--data", data, mnt.toString())) {
+      mount.await("mounted at", START_TIMEOUT_MS);
+      assertEquals("kept", Files.readString(mnt.resolve("written")));
       assertEquals(0, mount.terminate(), mount.output());
     }
   }

@@ -82,7 +82,11 @@ public final class MountCommand implements Callable<Integer> {
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         if (mount.isMounted()) { // Not after an unmount from outside (fusermount -u).
           System.out.println("dvs: stopping: unmounting " + mp + " and flushing");
-          mount.unmount();
+          try {
+            mount.unmount();
+          } catch (RuntimeException e) {
+            System.err.println("dvs: " + ErrorReporter.describe(e));
+          }
         }
         // A signal ended us: once the main thread has finished (made everything durable, or
         // said why not), exit with its code; the JVM would report 143 for SIGTERM otherwise.
