@@ -226,6 +226,8 @@ class PosixIT {
         Files.delete(f);
         assertEquals(6, raf.length(), "fstat of the unlinked file");
         assertEquals("", sh(mnt, "ls -A dir"), "no .fuse_hidden name in readdir");
+        assertEquals("0 5", sh(mnt, "echo abcd > dir/second && exec 3<dir/second && "
+            + "rm dir/second && stat -L -c '%h %s' /proc/$$/fd/3"), "fstat: no links left");
         // Its directory can go too. Known gap: fstat fails ENOENT after that (libfuse has no
         // path for the file any more; read and write go by handle and still work).
         Files.delete(mnt.resolve("dir"));

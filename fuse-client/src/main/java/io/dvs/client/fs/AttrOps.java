@@ -48,7 +48,7 @@ final class AttrOps {
     InodeAttrs a = inode.attrs();
     stat.st_ino.set(a.ino());
     stat.st_mode.set(a.mode());
-    stat.st_nlink.set(a.nlink());
+    stat.st_nlink.set(inode.visibleLinks());
     stat.st_uid.set(a.uid());
     stat.st_gid.set(a.gid());
     stat.st_rdev.set(a.rdev());

@@ -21,11 +21,23 @@ public final class Inode {
   /** Open file handles; an unlinked inode lives until this drops to zero. */
   int openCount;
 
+  /**
+   * Of its links, those that are libfuse's hidden names for an unlinked open file (this mount's
+   * only; see Namespace#isHidden): fstat shows the links without them, 0 once the last real name
+   * is gone, as POSIX has it.
+   */
+  int hiddenNames;
+
   /** Extended attributes; null until loaded from the MS (a new inode starts with none). */
   io.dvs.protocol.message.Xattrs xattrs;
 
   /** Data state (LPT, lock) of a regular file; null for other types. */
   private final FileState file;
+
+  /** The link count users see: without hidden names ({@link #hiddenNames}). */
+  public long visibleLinks() {
+    return Math.max(0, attrs().nlink() - hiddenNames);
+  }
 
   /** A new inode (nothing stored yet), or one loaded from the MS ({@code stored}). */
   Inode(InodeAttrs attrs, boolean lptKnownEmpty) {

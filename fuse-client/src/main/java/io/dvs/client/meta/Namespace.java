@@ -160,6 +160,7 @@ public final class Namespace {
     for (String name : new ArrayList<>(children(dir).keySet())) {
       Inode hidden = inode(children(dir).get(name));
       removeEntry(dir, name, now);
+      hidden.hiddenNames = Math.max(0, hidden.hiddenNames - 1);
       dropLink(hidden);
     }
   }
@@ -233,6 +234,9 @@ public final class Namespace {
       throw new FsException(EISDIR, path);
     }
     removeEntry(parent, name, nowNs.getAsLong());
+    if (isHidden(name) && inode.hiddenNames > 0) {
+      inode.hiddenNames--;
+    }
     dropLink(inode);
   }
 
@@ -295,6 +299,9 @@ public final class Namespace {
     }
     removeEntry(fromParent, fromName, now);
     addEntry(toParent, toName, moving.ino(), now);
+    if (isHidden(toName) != isHidden(fromName)) { // libfuse hiding a file unlinked while open
+      moving.hiddenNames = Math.max(0, moving.hiddenNames + (isHidden(toName) ? 1 : -1));
+    }
     InodeAttrs m = moving.attrs();
     setAttrs(moving, m.withTimes(m.atimeNs(), m.mtimeNs(), now));
     moving.parentIno = toParent.ino();

@@ -123,7 +123,11 @@ class NamespaceTest {
     Inode open = ns.mknod("/d/tmp", InodeAttrs.S_IFREG | 0600, 0, 0, 0);
     ns.opened(open);
     // What libfuse2 does on unlink of an open file: a rename to a hidden name.
+    ns.link("/d/tmp", "/d/other");
+    ns.unlink("/d/other");
     ns.rename("/d/tmp", "/d/.fuse_hidden0000000400000001");
+    assertEquals(0, open.visibleLinks(), "fstat shows no links left");
+    assertEquals(1, open.attrs().nlink(), "the hidden name is one");
     assertEquals(List.of(), ns.list("/d"));
     assertSame(open, ns.resolve("/d/.fuse_hidden0000000400000001"), "fstat still has a path");
     ns.mknod("/d/.fuse_hiddenXYZ", InodeAttrs.S_IFREG | 0600, 0, 0, 0); // not libfuse's form
