@@ -63,21 +63,18 @@ public final class FsNames {
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream(name.length() * 3);
     int plainFrom = 0;
-    for (int i = 0; i <= name.length(); i++) {
-      char c = i < name.length() ? name.charAt(i) : ESCAPE_FIRST;
-      if (i == name.length() || (c >= ESCAPE_FIRST && c <= ESCAPE_LAST && !pairedLow(name, i))) {
-        byte[] plain = name.substring(plainFrom, i).getBytes(StandardCharsets.UTF_8);
-        out.write(plain, 0, plain.length);
-        if (i < name.length()) {
-          out.write(c & 0xFF);
-        }
+    for (int i = 0; i < name.length(); i++) {
+      if (isEscape(name, i)) {
+        out.writeBytes(name.substring(plainFrom, i).getBytes(StandardCharsets.UTF_8));
+        out.write(name.charAt(i) & 0xFF);
         plainFrom = i + 1;
       }
     }
+    out.writeBytes(name.substring(plainFrom).getBytes(StandardCharsets.UTF_8));
     return out.toByteArray();
   }
 
-  /** {@code encode(name).length}, without the array where it can. */
+  /** {@code encode(name).length}. */
   public static int encodedLength(String name) {
     return encode(name).length;
   }
@@ -89,17 +86,21 @@ public final class FsNames {
 
   private static boolean hasEscapes(String name) {
     for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c >= ESCAPE_FIRST && c <= ESCAPE_LAST && !pairedLow(name, i)) {
+      if (isEscape(name, i)) {
         return true;
       }
     }
     return false;
   }
 
-  /** The low surrogate at {@code i} is the second half of a pair (a real character). */
-  private static boolean pairedLow(String s, int i) {
-    return i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
+  /**
+   * The char at {@code i} stands for a byte that was not UTF-8: a low surrogate of the escape
+   * range that is not the second half of a pair (a pair is a real character).
+   */
+  private static boolean isEscape(String s, int i) {
+    char c = s.charAt(i);
+    return c >= ESCAPE_FIRST && c <= ESCAPE_LAST
+        && !(i > 0 && Character.isHighSurrogate(s.charAt(i - 1)));
   }
 
   private static boolean isAscii(byte[] bytes, int offset, int length) {

@@ -142,6 +142,13 @@ public final class Namespace {
     return true;
   }
 
+  /** Keeps {@link Inode#hiddenNames} in step as {@code name}, one of its names, comes or goes. */
+  private static void countHidden(Inode inode, String name, int delta) {
+    if (isHidden(name)) {
+      inode.hiddenNames = Math.max(0, inode.hiddenNames + delta);
+    }
+  }
+
   /** A directory with no names but hidden ones ({@link #isHidden}) is empty. */
   private boolean isEmptyDir(Inode dir) {
     for (String name : children(dir).keySet()) {
@@ -160,7 +167,7 @@ public final class Namespace {
     for (String name : new ArrayList<>(children(dir).keySet())) {
       Inode hidden = inode(children(dir).get(name));
       removeEntry(dir, name, now);
-      hidden.hiddenNames = Math.max(0, hidden.hiddenNames - 1);
+      countHidden(hidden, name, -1);
       dropLink(hidden);
     }
   }
@@ -234,9 +241,7 @@ public final class Namespace {
       throw new FsException(EISDIR, path);
     }
     removeEntry(parent, name, nowNs.getAsLong());
-    if (isHidden(name) && inode.hiddenNames > 0) {
-      inode.hiddenNames--;
-    }
+    countHidden(inode, name, -1);
     dropLink(inode);
   }
 
@@ -299,9 +304,8 @@ public final class Namespace {
     }
     removeEntry(fromParent, fromName, now);
     addEntry(toParent, toName, moving.ino(), now);
-    if (isHidden(toName) != isHidden(fromName)) { // libfuse hiding a file unlinked while open
-      moving.hiddenNames = Math.max(0, moving.hiddenNames + (isHidden(toName) ? 1 : -1));
-    }
+    countHidden(moving, fromName, -1);
+    countHidden(moving, toName, 1); // libfuse hiding a file unlinked while open
     InodeAttrs m = moving.attrs();
     setAttrs(moving, m.withTimes(m.atimeNs(), m.mtimeNs(), now));
     moving.parentIno = toParent.ino();
