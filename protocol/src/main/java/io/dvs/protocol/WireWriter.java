@@ -73,12 +73,13 @@ public final class WireWriter {
    * ({@link FsNames}), which go as they came.
    */
   public WireWriter string(String value) {
-    byte[] utf8 = FsNames.encode(value);
-    if (utf8.length > 0xFFFF) {
-      throw new IllegalArgumentException("string: " + utf8.length + " bytes (expected: <= 65535)");
+    byte[] encoded = FsNames.encode(value);
+    if (encoded.length > 0xFFFF) {
+      throw new IllegalArgumentException("string: " + encoded.length
+          + " bytes (expected: <= 65535)");
     }
-    u16(utf8.length);
-    return raw(utf8, 0, utf8.length);
+    u16(encoded.length);
+    return raw(encoded, 0, encoded.length);
   }
 
   public byte[] toByteArray() {

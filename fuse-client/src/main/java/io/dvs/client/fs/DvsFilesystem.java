@@ -57,16 +57,14 @@ public final class DvsFilesystem extends FuseStubFS {
   private void setOperationFlags() {
     int nullpathOk = 1;
     int utimeOmitOk = 1 << 2;
+    Object flags;
     try {
-      // Padding.offset() is public but declared in a package-private class: reflect.
-      Object flags = fuseOperations.getClass().getField("flag_nullpath_ok").get(fuseOperations);
-      java.lang.reflect.Method offset = flags.getClass().getMethod("offset");
-      offset.setAccessible(true);
-      long at = (Long) offset.invoke(flags);
-      jnr.ffi.Struct.getMemory(fuseOperations).putInt(at, nullpathOk | utimeOmitOk);
+      flags = fuseOperations.getClass().getField("flag_nullpath_ok").get(fuseOperations);
     } catch (ReflectiveOperationException e) {
       throw new IllegalStateException("jnr-fuse changed its FuseOperations layout", e);
     }
+    jnr.ffi.Struct.getMemory(fuseOperations)
+        .putInt(RawPaths.offsetOf(flags), nullpathOk | utimeOmitOk);
   }
 
   /** Counted down when the kernel has mounted us and sent FUSE_INIT. */

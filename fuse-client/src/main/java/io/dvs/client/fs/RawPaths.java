@@ -165,7 +165,10 @@ final class RawPaths {
     Struct.getMemory(ops).putPointer(offsetOf(entry), closure);
   }
 
-  /** A struct member's offset: public in a class jnr-ffi does not export, so reflected. */
+  /**
+   * A member's offset in jnr-fuse's FuseOperations: offset() is public but declared in a class
+   * jnr-ffi does not export (Func, Padding), so it is reflected.
+   */
   static long offsetOf(Object member) {
     try {
       java.lang.reflect.Method offset = member.getClass().getMethod("offset");
