@@ -53,6 +53,9 @@ class EmbeddedMountIT {
     Path mnt = Files.createDirectories(tmp.resolve("mnt"));
 
     try (Mounted m = Mounted.start(data, mnt)) {
+      String device = FuseMount.deviceOf(mnt, Path.of("/proc/self/mountinfo"));
+      assertEquals(FuseMount.READ_AHEAD_KB + "", Files.readString(
+          Path.of("/sys/class/bdi", device, "read_ahead_kb")).trim(), "read-ahead of " + device);
       assertEquals(0, TestTrees.run(tmp, "cp", "-a", src + "/.", mnt.toString()), "cp -a");
       TestTrees.assertSameTree(src, mnt);
     }
