@@ -1,5 +1,6 @@
 package io.dvs.client.fs;
 
+import io.dvs.client.meta.MetadataJournal;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.IntSupplier;
 import jnr.ffi.Pointer;
@@ -28,6 +29,7 @@ public final class DvsFilesystem extends FuseStubFS {
   private final LinkOps links;
   private final FileOps files;
   private final XattrOps xattrs;
+  private final MetadataJournal journal;
   private final AllocateOps allocate;
   /** The path-taking entries of the callback table, taking paths as bytes. */
   private final RawPaths rawPaths = new RawPaths();
@@ -36,6 +38,7 @@ public final class DvsFilesystem extends FuseStubFS {
   public DvsFilesystem(io.dvs.client.meta.Namespace namespace, io.dvs.client.data.FileData data,
       io.dvs.client.meta.MetadataJournal journal, long volumeSizeBytes,
       java.util.function.LongSupplier usedBlocks, java.util.function.LongSupplier nowNs) {
+    this.journal = journal;
     FsContext ctx = new FsContext(namespace, data, journal, new Handles(), volumeSizeBytes,
         usedBlocks, nowNs);
     this.attrs = new AttrOps(ctx);
@@ -77,12 +80,23 @@ public final class DvsFilesystem extends FuseStubFS {
     return fuseOperations;
   }
 
-  private static int call(IntSupplier op) {
+  /**
+   * Runs a FUSE operation, its errors as errno; then lets the journal throttle, which it cannot
+   * do inside a namespace operation (see {@link MetadataJournal#cutBetweenOperationsOf}).
+   */
+  private int call(IntSupplier op) {
+    int result;
     try {
-      return op.getAsInt();
+      result = op.getAsInt();
     } catch (Throwable t) {
       return Errors.toErrno(t);
     }
+    try {
+      journal.throttle();
+    } catch (RuntimeException e) {
+      // The MS is away: the changes stay queued, and fsync reports it. This one succeeded.
+    }
+    return result;
   }
 
   private Caller caller() {

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * The volume's metadata journal on the client (paper 1, 3.5, asynchronous group update).
@@ -28,6 +29,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * is never changed again after its DeleteInode (inode numbers are not reused), and a group
  * holds every attribute change queued before it was cut, so this order gives the same final
  * state as the order of the changes, and no record names an inode the MS has not seen.
+ *
+ * <p>A group is cut only between namespace operations ({@link #cutBetweenOperationsOf}): the MS
+ * applies a group all or nothing, so a crash of the client shows each operation done or not
+ * done. A rename that replaces its target is a DeleteDirent and a PutDirent of the target's
+ * name, and a cut between them left, after a crash, neither the old file nor the new one.
  */
 public final class MetadataJournal {
   /** Encoded bytes in one group: well inside one frame. */
@@ -49,7 +55,8 @@ public final class MetadataJournal {
   /** Guarded by {@code this}: what is not yet in a group. */
   private final Map<Long, InodeAttrs> dirtyAttrs = new LinkedHashMap<>();
   private final ArrayDeque<JournalRecord> records = new ArrayDeque<>();
-  private long pendingBytes;
+  /** Written under {@code this}; read without it by {@link #throttle}. */
+  private volatile long pendingBytes;
   /** Changes queued so far (attribute updates and records), for ship()'s "before this call". */
   private long queued;
   /**
@@ -59,6 +66,12 @@ public final class MetadataJournal {
    * (their records interleave) each keep one growing record.
    */
   private final Map<Long, List<LptExtent>> openMapExtents = new HashMap<>();
+
+  /**
+   * Held by a namespace operation while it queues its records (null: none is known; tests):
+   * a cut takes it first, so it never falls inside an operation.
+   */
+  private volatile Object cutLock;
 
   /** Serialises shipping so groups reach the MS in sequence order. Guards the fields below. */
   private final ReentrantLock shipLock = new ReentrantLock();
@@ -87,6 +100,16 @@ public final class MetadataJournal {
     this.volumeId = volumeId;
     this.epoch = epoch;
     this.lastSeq = lastAppliedSeq;
+  }
+
+  /**
+   * Cuts groups only while no thread holds {@code lock}'s monitor: the namespace holds it for the
+   * whole of each operation, which may queue several records. Lock order: {@code lock}, then
+   * this journal. A writer that holds it does not ship when over the limit (the shipper would
+   * wait for its lock): it calls {@link #throttle} after letting go.
+   */
+  public void cutBetweenOperationsOf(Object lock) {
+    this.cutLock = lock;
   }
 
   /** Queues the inode's current attributes (coalesced with earlier changes). */
@@ -142,13 +165,17 @@ public final class MetadataJournal {
     return dirtyAttrs.isEmpty() && records.isEmpty();
   }
 
-  /** Blocks a writer while too much is queued and lets it ship (backpressure on the MS). */
-  private void throttle() {
-    boolean over;
-    synchronized (this) {
-      over = pendingBytes > PENDING_BYTES_MAX;
+  /**
+   * Blocks a writer while too much is queued and lets it ship (backpressure on the MS). Called
+   * after every append, and by the filesystem after every operation: inside a namespace
+   * operation it does nothing ({@link #cutBetweenOperationsOf}).
+   */
+  public void throttle() {
+    if (pendingBytes <= PENDING_BYTES_MAX) {
+      return;
     }
-    if (over) {
+    Object lock = cutLock;
+    if (lock == null || !Thread.holdsLock(lock)) {
       ship();
     }
   }
@@ -170,10 +197,13 @@ public final class MetadataJournal {
     try {
       while (shippedThrough < target) {
         if (unacked == null) {
-          synchronized (this) {
-            unacked = nextGroup();
-            unackedThrough = records.isEmpty() ? queued : -1;
-          }
+          betweenOperations(() -> {
+            synchronized (this) {
+              unacked = cutGroup();
+              unackedThrough = records.isEmpty() ? queued : -1;
+            }
+            return null;
+          });
           if (unacked == null) {
             shippedThrough = Math.max(shippedThrough, unackedThrough);
             return;
@@ -194,6 +224,26 @@ public final class MetadataJournal {
 
   // Package-private for MetadataJournalTest.
   JournalGroup nextGroup() {
+    return betweenOperations(this::cutGroup);
+  }
+
+  /** Runs {@code cut} holding the cut lock, if any: no operation is half queued meanwhile. */
+  private <T> T betweenOperations(Supplier<T> cut) {
+    Object lock = cutLock;
+    if (lock == null) {
+      return cut.get();
+    }
+    synchronized (lock) {
+      return cut.get();
+    }
+  }
+
+  /**
+   * The next group: every queued attribute change, then records from the head of the queue up
+   * to the group limits. Only a backlog past those limits (an MS that was away) can end a group
+   * inside an operation.
+   */
+  private JournalGroup cutGroup() {
     List<JournalRecord> group = new ArrayList<>();
     synchronized (this) {
       if (dirtyAttrs.isEmpty() && records.isEmpty()) {

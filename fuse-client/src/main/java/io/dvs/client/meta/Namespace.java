@@ -35,7 +35,9 @@ import java.util.function.LongSupplier;
  * the volume's read-write lease, so its view is the truth and the MS catches up group by group.
  *
  * <p>One lock, this object's monitor, guards the inode table and every directory's entries.
- * Operations are in-memory except the first visit of a directory, which loads it.
+ * Operations are in-memory except the first visit of a directory, which loads it. The journal
+ * cuts its groups under the same lock, so each operation reaches the MS whole or not at all
+ * (a rename is two or more records).
  */
 public final class Namespace {
   /** Hard links per inode; ext4's limit, and what `ln` users expect. */
@@ -99,6 +101,7 @@ public final class Namespace {
     this.journal = journal;
     this.nextIno = nextIno;
     this.nowNs = nowNs;
+    journal.cutBetweenOperationsOf(this);
   }
 
   /** Resolves {@code path} ("/" or "/a/b") to its inode; ENOENT or ENOTDIR on the way. */

@@ -1,15 +1,22 @@
 package io.dvs.client.meta;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import io.dvs.protocol.message.JournalGroup;
 import io.dvs.protocol.message.JournalRecord;
+import io.dvs.protocol.message.JournalRecord.DeleteDirent;
 import io.dvs.protocol.message.JournalRecord.MapBlocks;
+import io.dvs.protocol.message.JournalRecord.PutDirent;
 import io.dvs.protocol.message.JournalRecord.TruncateBlocks;
 import io.dvs.protocol.message.LptExtent;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** How queued LPT extents coalesce before a group is cut. */
+/** How queued LPT extents coalesce before a group is cut, and where a group may be cut. */
 class MetadataJournalTest {
   private final MetadataJournal journal = new MetadataJournal(null, null, 1, 1, 0);
 
@@ -50,5 +57,52 @@ class MetadataJournalTest {
     assertEquals(List.of(new MapBlocks(10, List.of(new LptExtent(0, 1, 1000, 32)))), first);
     assertEquals(List.of(new MapBlocks(10, List.of(new LptExtent(32, 1, 1032, 32)))),
         journal.nextGroup().records());
+  }
+
+  @Test
+  void aGroupIsNeverCutInsideAnOperation() throws Exception {
+    Object namespace = new Object();
+    journal.cutBetweenOperationsOf(namespace);
+    CountDownLatch halfQueued = new CountDownLatch(1);
+    CountDownLatch goOn = new CountDownLatch(1);
+    Thread rename = new Thread(() -> { // a rename over "b": its two records, with a cut between
+      synchronized (namespace) {
+        journal.append(new DeleteDirent(1, "b"));
+        halfQueued.countDown();
+        try {
+          goOn.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        journal.append(new PutDirent(1, "b", 7));
+      }
+    });
+    rename.start();
+    halfQueued.await();
+    CompletableFuture<JournalGroup> cut = CompletableFuture.supplyAsync(journal::nextGroup);
+    Thread.sleep(200);
+    assertFalse(cut.isDone(), "a group was cut while the rename had queued half its records");
+    goOn.countDown();
+    assertEquals(List.of(new DeleteDirent(1, "b"), new PutDirent(1, "b", 7)),
+        cut.get(10, TimeUnit.SECONDS).records());
+    rename.join();
+  }
+
+  @Test
+  void anOperationPastTheQueueLimitLeavesShippingToItsCaller() {
+    Object namespace = new Object();
+    journal.cutBetweenOperationsOf(namespace);
+    synchronized (namespace) {
+      // Past PENDING_BYTES_MAX: shipping here would wait for the cut lock we hold (and this
+      // journal has no MS: a ship would fail). The filesystem throttles after the operation.
+      for (int i = 0; i < 250_000; i++) {
+        journal.append(new DeleteDirent(1, "f" + i));
+      }
+    }
+    int queued = 0;
+    for (JournalGroup g; (g = journal.nextGroup()) != null; ) {
+      queued += g.records().size();
+    }
+    assertEquals(250_000, queued, "every record queued, none shipped");
   }
 }
