@@ -15,6 +15,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
@@ -34,6 +36,10 @@ import java.util.function.Supplier;
  * applies a group all or nothing, so a crash of the client shows each operation done or not
  * done. A rename that replaces its target is a DeleteDirent and a PutDirent of the target's
  * name, and a cut between them left, after a crash, neither the old file nor the new one.
+ * A rename over a file that is open is two operations: libfuse first renames the target to a
+ * hidden name, then makes the rename, both on one thread within one request. A cut right after
+ * such a hide waits up to {@link #HIDE_PAIR_WAIT_MS} for that thread's next change
+ * ({@link #hidden}).
  */
 public final class MetadataJournal {
   /** Encoded bytes in one group: well inside one frame. */
@@ -55,6 +61,13 @@ public final class MetadataJournal {
   /** Guarded by {@code this}: what is not yet in a group. */
   private final Map<Long, InodeAttrs> dirtyAttrs = new LinkedHashMap<>();
   private final ArrayDeque<JournalRecord> records = new ArrayDeque<>();
+  /**
+   * How long a cut waits after a hide for the rename that follows it on the same thread
+   * (microseconds later in practice). An unlink of an open file is a hide with nothing after it:
+   * its group goes out this much later.
+   */
+  static final long HIDE_PAIR_WAIT_MS = 20;
+
   /** Written under {@code this}; read without it by {@link #throttle}. */
   private volatile long pendingBytes;
   /** Changes queued so far (attribute updates and records), for ship()'s "before this call". */
@@ -72,6 +85,9 @@ public final class MetadataJournal {
    * a cut takes it first, so it never falls inside an operation.
    */
   private volatile Object cutLock;
+  /** Guarded by {@code this}: the thread of the last hide not yet followed by a change of it. */
+  private Thread hideThread;
+  private long hideNanos;
 
   /** Serialises shipping so groups reach the MS in sequence order. Guards the fields below. */
   private final ReentrantLock shipLock = new ReentrantLock();
@@ -112,9 +128,44 @@ public final class MetadataJournal {
     this.cutLock = lock;
   }
 
+  /**
+   * The namespace queued a hide (a rename to libfuse's hidden name of an open file): a group is
+   * not cut until this thread queues its next change, or {@link #HIDE_PAIR_WAIT_MS} passed.
+   */
+  public synchronized void hidden() {
+    hideThread = Thread.currentThread();
+    hideNanos = System.nanoTime();
+  }
+
+  /** Under {@code this}: a change of the thread that hid ends the wait for its rename. */
+  private void pairEnded() {
+    if (hideThread == Thread.currentThread()) {
+      hideThread = null;
+    }
+  }
+
+  /** Whether a cut now would wait for a hide's rename; for tests. */
+  synchronized boolean awaitingHidePair() {
+    return hidePairWaitNanos() > 0;
+  }
+
+  /** Under {@code this}: how long a cut must still wait for a hide's rename; 0 if not. */
+  private long hidePairWaitNanos() {
+    if (hideThread == null) {
+      return 0;
+    }
+    long left = hideNanos + TimeUnit.MILLISECONDS.toNanos(HIDE_PAIR_WAIT_MS) - System.nanoTime();
+    if (left <= 0) {
+      hideThread = null;
+      return 0;
+    }
+    return left;
+  }
+
   /** Queues the inode's current attributes (coalesced with earlier changes). */
   public void putInode(InodeAttrs attrs) {
     synchronized (this) {
+      pairEnded();
       if (dirtyAttrs.put(attrs.ino(), attrs) == null) {
         pendingBytes += 96;
       }
@@ -128,6 +179,7 @@ public final class MetadataJournal {
       // A DeleteInode keeps the inode's queued attributes: they go out at the head of the group,
       // before records that still name the inode (its blocks, entries, xattrs), and the delete
       // later in the group wins. Dropping them made the MS refuse such groups as a whole.
+      pairEnded();
       queued++;
       List<LptExtent> open = record instanceof JournalRecord.MapBlocks m
           ? openMapExtents.get(m.ino()) : null;
@@ -227,14 +279,26 @@ public final class MetadataJournal {
     return betweenOperations(this::cutGroup);
   }
 
-  /** Runs {@code cut} holding the cut lock, if any: no operation is half queued meanwhile. */
+  /**
+   * Runs {@code cut} holding the cut lock, if any, so no operation is half queued meanwhile, and
+   * not right after a hide whose rename is still to come.
+   */
   private <T> T betweenOperations(Supplier<T> cut) {
     Object lock = cutLock;
     if (lock == null) {
       return cut.get();
     }
-    synchronized (lock) {
-      return cut.get();
+    while (true) {
+      long wait;
+      synchronized (lock) {
+        synchronized (this) {
+          wait = hidePairWaitNanos();
+        }
+        if (wait == 0) {
+          return cut.get();
+        }
+      }
+      LockSupport.parkNanos(wait);
     }
   }
 

@@ -316,6 +316,10 @@ public final class Namespace {
       setAttrs(fromParent, fromParent.attrs().withNlink(fromParent.attrs().nlink() - 1));
       setAttrs(toParent, toParent.attrs().withNlink(toParent.attrs().nlink() + 1));
     }
+    if (isHidden(toName)) {
+      // Last, after every record of ours: libfuse's rename onto the old name may follow.
+      journal.hidden();
+    }
   }
 
   /** Sets an inode's attributes (chmod, chown, utimens, size) and queues them. */

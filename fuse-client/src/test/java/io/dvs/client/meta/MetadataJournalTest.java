@@ -2,6 +2,7 @@ package io.dvs.client.meta;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dvs.protocol.message.JournalGroup;
 import io.dvs.protocol.message.JournalRecord;
@@ -104,5 +105,44 @@ class MetadataJournalTest {
       queued += g.records().size();
     }
     assertEquals(250_000, queued, "every record queued, none shipped");
+  }
+
+  /** libfuse's rename over an open "b": hide "b", then rename "a" onto "b", on one thread. */
+  @Test
+  void aCutRightAfterAHideWaitsForItsRename() throws Exception {
+    Object namespace = new Object();
+    journal.cutBetweenOperationsOf(namespace);
+    synchronized (namespace) {
+      journal.append(new DeleteDirent(1, "b"));
+      journal.append(new PutDirent(1, ".fuse_hidden0000000100000001", 7));
+      journal.hidden();
+    }
+    assertTrue(journal.awaitingHidePair());
+    synchronized (namespace) { // the rename that follows, on the same thread
+      journal.append(new DeleteDirent(1, "a"));
+      journal.append(new PutDirent(1, "b", 8));
+    }
+    assertFalse(journal.awaitingHidePair(), "the hiding thread's next change ends the wait");
+    assertEquals(4, journal.nextGroup().records().size());
+  }
+
+  @Test
+  void aHideWithNothingAfterItShipsAfterTheWait() throws Exception {
+    Object namespace = new Object();
+    journal.cutBetweenOperationsOf(namespace);
+    long start;
+    synchronized (namespace) { // unlink of an open file: a hide and nothing more
+      journal.append(new DeleteDirent(1, "b"));
+      journal.append(new PutDirent(1, ".fuse_hidden0000000100000001", 7));
+      start = System.nanoTime();
+      journal.hidden();
+    }
+    // Another thread's change does not end the wait: only the hiding thread's rename would.
+    CompletableFuture.runAsync(() -> journal.append(new PutDirent(1, "c", 9))).get();
+    assertTrue(journal.awaitingHidePair());
+    assertEquals(3, journal.nextGroup().records().size());
+    assertTrue(System.nanoTime() - start
+        >= TimeUnit.MILLISECONDS.toNanos(MetadataJournal.HIDE_PAIR_WAIT_MS),
+        "the cut waited for a rename that might follow");
   }
 }
