@@ -2,6 +2,7 @@ package io.dvs.client.meta;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dvs.protocol.message.JournalGroup;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 
 /** How queued LPT extents coalesce before a group is cut, and where a group may be cut. */
@@ -81,8 +83,8 @@ class MetadataJournalTest {
     rename.start();
     halfQueued.await();
     CompletableFuture<JournalGroup> cut = CompletableFuture.supplyAsync(journal::nextGroup);
-    Thread.sleep(200);
-    assertFalse(cut.isDone(), "a group was cut while the rename had queued half its records");
+    assertThrows(TimeoutException.class, () -> cut.get(200, TimeUnit.MILLISECONDS),
+        "a group was cut while the rename had queued half its records");
     goOn.countDown();
     assertEquals(List.of(new DeleteDirent(1, "b"), new PutDirent(1, "b", 7)),
         cut.get(10, TimeUnit.SECONDS).records());
