@@ -11,6 +11,7 @@ import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Random;
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the same command mounts again at once, without waiting out the dead run's lease, and the
  * file fsync'd before the kill is there byte for byte. (Before, the second mount was refused:
  * "volume 'default' is mounted by client ...; unmount it there or wait".) A file that was open
- * and unlinked at the kill leaves no name behind (Namespace drops libfuse's hidden name).
+ * and unlinked at the kill leaves no name behind (Namespace drops libfuse's hidden name), and a
+ * rename over a file, killed in the middle of many, leaves the old or the new file.
  */
 class EmbeddedCrashIT {
   static final long START_TIMEOUT_MS = 60_000;
@@ -70,6 +72,59 @@ class EmbeddedCrashIT {
         assertEquals(List.of(), left.collect(Collectors.toList()), "no .fuse_hidden leftover");
       }
       Files.delete(mnt.resolve("dir"));
+      assertEquals(0, mount.terminate(), mount.output());
+    }
+  }
+
+  /**
+   * The atomic-replace pattern (write a temporary file, rename it over the target) running when
+   * the mount is killed: after the restart the target holds one whole version, never nothing.
+   * Every other rename goes over a target that is open, which libfuse makes two operations
+   * (hide the target as .fuse_hiddenN, then rename onto its name).
+   */
+  @Test
+  void aRenameOverItsTargetLeavesTheOldOrTheNewFileAfterKill9() throws Exception {
+    assumeTrue(TestTrees.fuseAvailable(), "needs root, /dev/fuse and libfuse2 (CI has them)");
+    Path mnt = Files.createDirectories(tmp.resolve("mnt"));
+    String data = tmp.resolve("data").toString();
+    int renames;
+    try (DvsProcess mount = DvsProcess.start("mount", "--data", data, mnt.toString())) {
+      mount.await("mounted at", START_TIMEOUT_MS);
+      Path target = mnt.resolve("target");
+      Files.writeString(target, "version 0");
+      try (FileChannel d = FileChannel.open(mnt, StandardOpenOption.READ)) {
+        d.force(true);
+      }
+      long until = System.nanoTime() + 3_000_000_000L; // three journal groups at least
+      int i = 1;
+      while (System.nanoTime() < until) {
+        Path next = mnt.resolve("next");
+        Files.writeString(next, "version " + i);
+        if (i % 2 == 0) {
+          try (FileChannel open = FileChannel.open(target, StandardOpenOption.READ)) {
+            Files.move(next, target, StandardCopyOption.REPLACE_EXISTING);
+          }
+        } else {
+          Files.move(next, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+        i++;
+      }
+      renames = i - 1;
+      mount.kill();
+    }
+    assertEquals(0, TestTrees.run(tmp, "fusermount", "-u", "-z", mnt.toString()));
+
+    try (DvsProcess mount = DvsProcess.start("mount", "--data", data, mnt.toString())) {
+      mount.await("mounted at", START_TIMEOUT_MS);
+      Path target = mnt.resolve("target");
+      assertTrue(Files.exists(target), "the target vanished after " + renames + " renames");
+      String version = Files.readString(target);
+      assertTrue(version.matches("version [0-9]+"), "target holds '" + version + "'");
+      try (Stream<Path> left = Files.list(mnt)) {
+        List<String> names = left.map(p -> p.getFileName().toString()).sorted().toList();
+        assertTrue(names.equals(List.of("target")) || names.equals(List.of("next", "target")),
+            "names after the restart: " + names);
+      }
       assertEquals(0, mount.terminate(), mount.output());
     }
   }
