@@ -81,8 +81,8 @@ public final class DvsFilesystem extends FuseStubFS {
   }
 
   /**
-   * Runs a FUSE operation, its errors as errno; then lets the journal throttle, which it cannot
-   * do inside a namespace operation (see {@link MetadataJournal#cutBetweenOperationsOf}).
+   * Runs a FUSE operation, its errors as errno; then the journal throttle it owes, if any, which
+   * it could not do inside a namespace operation ({@link MetadataJournal#throttleIfOwed}).
    */
   private int call(IntSupplier op) {
     int result;
@@ -92,7 +92,7 @@ public final class DvsFilesystem extends FuseStubFS {
       return Errors.toErrno(t);
     }
     try {
-      journal.throttle();
+      journal.throttleIfOwed();
     } catch (RuntimeException e) {
       // The MS is away: the changes stay queued, and fsync reports it. This one succeeded.
     }

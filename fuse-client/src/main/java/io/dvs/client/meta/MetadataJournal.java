@@ -85,6 +85,8 @@ public final class MetadataJournal {
    * a cut takes it first, so it never falls inside an operation.
    */
   private volatile Object cutLock;
+  /** Threads whose {@link #throttle} was skipped inside a namespace operation. */
+  private final ThreadLocal<Boolean> throttleOwed = ThreadLocal.withInitial(() -> Boolean.FALSE);
   /** Guarded by {@code this}: the thread of the last hide not yet followed by a change of it. */
   private Thread hideThread;
   private long hideNanos;
@@ -219,16 +221,29 @@ public final class MetadataJournal {
 
   /**
    * Blocks a writer while too much is queued and lets it ship (backpressure on the MS). Called
-   * after every append, and by the filesystem after every operation: inside a namespace
-   * operation it does nothing ({@link #cutBetweenOperationsOf}).
+   * after every append. Inside a namespace operation it only notes that this thread owes it
+   * ({@link #cutBetweenOperationsOf}); {@link #throttleIfOwed} pays after the operation.
    */
-  public void throttle() {
+  private void throttle() {
     if (pendingBytes <= PENDING_BYTES_MAX) {
       return;
     }
     Object lock = cutLock;
-    if (lock == null || !Thread.holdsLock(lock)) {
-      ship();
+    if (lock != null && Thread.holdsLock(lock)) {
+      throttleOwed.set(Boolean.TRUE);
+      return;
+    }
+    ship();
+  }
+
+  /**
+   * For the filesystem after each operation: the throttle this thread skipped inside a
+   * namespace operation, if any. Other threads (readers) never wait here for an MS that is away.
+   */
+  public void throttleIfOwed() {
+    if (throttleOwed.get()) {
+      throttleOwed.remove();
+      throttle();
     }
   }
 
