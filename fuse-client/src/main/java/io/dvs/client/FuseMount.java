@@ -92,7 +92,7 @@ public final class FuseMount {
     Thread thread = new Thread(() -> {
       try {
         int status = FuseSessionLoop.run(fs.operations(), args.toArray(new String[0]),
-            "dvs-fuse");
+            "dvs-fuse", fs::requestEnded);
         if (status == 0) {
           loop.complete(0);
         } else {

@@ -77,12 +77,16 @@ final class FuseSessionLoop {
   private final Pointer channel;
   private final long bufferBytes;
   private final String namePrefix;
+  /** Run on the worker after each request, however it ended. */
+  private final Runnable afterRequest;
   private final List<Thread> workers = new ArrayList<>();
   /** Workers blocked in receive (waiting for a request); guarded by {@code this}. */
   private int idle;
   private boolean failed;
 
-  private FuseSessionLoop(Libfuse lib, Pointer session, String namePrefix) {
+  private FuseSessionLoop(Libfuse lib, Pointer session, String namePrefix,
+      Runnable afterRequest) {
+    this.afterRequest = afterRequest;
     this.lib = lib;
     this.runtime = Runtime.getRuntime(lib);
     this.session = session;
@@ -95,8 +99,10 @@ final class FuseSessionLoop {
    * Mounts with {@code args} (argv[0] first, then "-f", the mount point and options, as for
    * {@code fuse_main}), serves requests until the session ends, and unmounts. Returns 0, or
    * non-zero if libfuse refused the arguments or the mount, or a read of /dev/fuse failed.
+   * {@code afterRequest} runs on the worker after each request.
    */
-  static int run(FuseOperations operations, String[] args, String threadNamePrefix) {
+  static int run(FuseOperations operations, String[] args, String threadNamePrefix,
+      Runnable afterRequest) {
     Libfuse lib = load();
     PointerByReference mountpoint = new PointerByReference();
     IntByReference multithreaded = new IntByReference();
@@ -106,7 +112,7 @@ final class FuseSessionLoop {
       return 1; // libfuse printed why (bad option, mount refused)
     }
     FuseSessionLoop loop = new FuseSessionLoop(lib, lib.fuse_get_session(fuse),
-        threadNamePrefix);
+        threadNamePrefix, afterRequest);
     try {
       loop.serve();
     } finally {
@@ -180,6 +186,7 @@ final class FuseSessionLoop {
       try {
         lib.fuse_session_process_buf(session, buf, requestChannel.getPointer(0));
       } finally {
+        afterRequest.run();
         synchronized (this) {
           idle++;
         }

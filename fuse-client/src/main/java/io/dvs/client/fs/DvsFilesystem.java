@@ -70,6 +70,15 @@ public final class DvsFilesystem extends FuseStubFS {
         .putInt(RawPaths.offsetOf(flags), nullpathOk | utimeOmitOk);
   }
 
+  /**
+   * Called on the FUSE worker after each request: libfuse may have made it two operations
+   * (a hide, then a rename), and the journal keeps them in one group until now
+   * ({@link MetadataJournal#hidden}).
+   */
+  public void requestEnded() {
+    journal.requestEnded();
+  }
+
   /** Counted down when the kernel has mounted us and sent FUSE_INIT. */
   public CountDownLatch initialized() {
     return initialized;

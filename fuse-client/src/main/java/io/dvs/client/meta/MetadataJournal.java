@@ -4,6 +4,7 @@ import io.dvs.client.net.MetaClient;
 import io.dvs.client.net.Retry;
 import io.dvs.client.net.StorageClients;
 import io.dvs.protocol.ErrorCode;
+import io.dvs.protocol.FsNames;
 import io.dvs.protocol.ProtocolLimits;
 import io.dvs.protocol.message.InodeAttrs;
 import io.dvs.protocol.message.JournalGroup;
@@ -37,9 +38,8 @@ import java.util.function.Supplier;
  * done. A rename that replaces its target is a DeleteDirent and a PutDirent of the target's
  * name, and a cut between them left, after a crash, neither the old file nor the new one.
  * A rename over a file that is open is two operations: libfuse first renames the target to a
- * hidden name, then makes the rename, both on one thread within one request. A cut right after
- * such a hide waits up to {@link #HIDE_PAIR_WAIT_MS} for that thread's next change
- * ({@link #hidden}).
+ * hidden name, then makes the rename, both on one thread within one request. A cut after such a
+ * hide waits for that thread's next change or the end of its request ({@link #hidden}).
  */
 public final class MetadataJournal {
   /** Encoded bytes in one group: well inside one frame. */
@@ -62,11 +62,12 @@ public final class MetadataJournal {
   private final Map<Long, InodeAttrs> dirtyAttrs = new LinkedHashMap<>();
   private final ArrayDeque<JournalRecord> records = new ArrayDeque<>();
   /**
-   * How long a cut waits after a hide for the rename that follows it on the same thread
-   * (microseconds later in practice). An unlink of an open file is a hide with nothing after it:
-   * its group goes out this much later.
+   * How long a cut waits at most after a hide for the rename that follows it on the same thread,
+   * when no end of the request says that none will ({@link #requestEnded}; callers that are
+   * not FUSE workers). A time bound alone can be overrun by a stall between the hide and the
+   * rename (a GC pause, preemption); the end of the request cannot.
    */
-  static final long HIDE_PAIR_WAIT_MS = 20;
+  static final long HIDE_PAIR_WAIT_MS = 2_000;
 
   /** Written under {@code this}; read without it by {@link #throttle}. */
   private volatile long pendingBytes;
@@ -87,8 +88,11 @@ public final class MetadataJournal {
   private volatile Object cutLock;
   /** Threads whose {@link #throttle} was skipped inside a namespace operation. */
   private final ThreadLocal<Boolean> throttleOwed = ThreadLocal.withInitial(() -> Boolean.FALSE);
-  /** Guarded by {@code this}: the thread of the last hide not yet followed by a change of it. */
-  private Thread hideThread;
+  /**
+   * The thread of the last hide not yet followed by a change or request end of it; written under
+   * {@code this}.
+   */
+  private volatile Thread hideThread;
   private long hideNanos;
 
   /** Serialises shipping so groups reach the MS in sequence order. Guards the fields below. */
@@ -132,11 +136,24 @@ public final class MetadataJournal {
 
   /**
    * The namespace queued a hide (a rename to libfuse's hidden name of an open file): a group is
-   * not cut until this thread queues its next change, or {@link #HIDE_PAIR_WAIT_MS} passed.
+   * not cut until this thread queues its next change or ends its request
+   * ({@link #requestEnded}), or {@link #HIDE_PAIR_WAIT_MS} passed.
    */
   public synchronized void hidden() {
     hideThread = Thread.currentThread();
     hideNanos = System.nanoTime();
+  }
+
+  /**
+   * The FUSE request of this thread is over: a hide of it has had its rename, or will have
+   * none (an unlink of an open file, a rename that failed).
+   */
+  public void requestEnded() {
+    if (hideThread == Thread.currentThread()) { // after every request: no lock unless it hid
+      synchronized (this) {
+        pairEnded();
+      }
+    }
   }
 
   /** Under {@code this}: a change of the thread that hid ends the wait for its rename. */
@@ -364,6 +381,14 @@ public final class MetadataJournal {
     }
     if (r instanceof JournalRecord.PutInode) {
       return 96;
+    }
+    // A name's own length, not the longest name's (303 bytes): a group holds ~5x more name
+    // records before GROUP_BYTES_MAX, the one place a group may still end inside an operation.
+    if (r instanceof JournalRecord.PutDirent d) {
+      return 48 + FsNames.encodedLength(d.name());
+    }
+    if (r instanceof JournalRecord.DeleteDirent d) {
+      return 48 + FsNames.encodedLength(d.name());
     }
     return 48 + ProtocolLimits.NAME_BYTES_MAX;
   }

@@ -131,6 +131,22 @@ class MetadataJournalTest {
   }
 
   @Test
+  void theEndOfTheHidingRequestEndsTheWait() throws Exception {
+    Object namespace = new Object();
+    journal.cutBetweenOperationsOf(namespace);
+    synchronized (namespace) { // unlink of an open file: a hide and nothing more
+      journal.append(new DeleteDirent(1, "b"));
+      journal.append(new PutDirent(1, ".fuse_hidden0000000100000001", 7));
+      journal.hidden();
+    }
+    CompletableFuture.runAsync(journal::requestEnded).get(); // another worker's request
+    assertTrue(journal.awaitingHidePair());
+    journal.requestEnded();
+    assertFalse(journal.awaitingHidePair());
+    assertEquals(2, journal.nextGroup().records().size());
+  }
+
+  @Test
   void aHideWithNothingAfterItShipsAfterTheWait() throws Exception {
     Object namespace = new Object();
     journal.cutBetweenOperationsOf(namespace);
