@@ -128,7 +128,7 @@ public final class MetadataJournal {
    * Cuts groups only while no thread holds {@code lock}'s monitor: the namespace holds it for the
    * whole of each operation, which may queue several records. Lock order: {@code lock}, then
    * this journal. A writer that holds it does not ship when over the limit (the shipper would
-   * wait for its lock): it calls {@link #throttle} after letting go.
+   * wait for its lock): it pays in {@link #throttleIfOwed} after letting go.
    */
   public void cutBetweenOperationsOf(Object lock) {
     this.cutLock = lock;
