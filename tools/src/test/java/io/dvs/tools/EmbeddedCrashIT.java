@@ -33,6 +33,18 @@ class EmbeddedCrashIT {
 
   @TempDir Path tmp;
 
+  /** `dvs mount --data DATA MNT`, returned once it has mounted; stopped if it does not. */
+  private static DvsProcess mounted(String data, Path mnt) throws Exception {
+    DvsProcess mount = DvsProcess.start("mount", "--data", data, mnt.toString());
+    try {
+      mount.await("mounted at", START_TIMEOUT_MS);
+      return mount;
+    } catch (Exception | Error e) {
+      mount.close();
+      throw e;
+    }
+  }
+
   @Test
   void mountingAgainAfterKill9NeedsNoWaitAndKeepsWhatWasFsynced() throws Exception {
     assumeTrue(TestTrees.fuseAvailable(), "needs root, /dev/fuse and libfuse2 (CI has them)");
@@ -42,8 +54,7 @@ class EmbeddedCrashIT {
     String data = tmp.resolve("data").toString();
 
     RandomAccessFile unlinkedOpen;
-    try (DvsProcess mount = DvsProcess.start("mount", "--data", data, mnt.toString())) {
-      mount.await("mounted at", START_TIMEOUT_MS);
+    try (DvsProcess mount = mounted(data, mnt)) {
       assertEquals(0, TestTrees.run(tmp, "dd", "if=" + tmp.resolve("fsynced.bin"),
           "of=" + mnt.resolve("fsynced.bin"), "bs=1M", "conv=fsync", "status=none"));
       // A file open and unlinked at the kill: libfuse had renamed it to .fuse_hiddenN.
@@ -65,8 +76,7 @@ class EmbeddedCrashIT {
       // its mount is gone
     }
 
-    try (DvsProcess mount = DvsProcess.start("mount", "--data", data, mnt.toString())) {
-      mount.await("mounted at", START_TIMEOUT_MS);
+    try (DvsProcess mount = mounted(data, mnt)) {
       assertArrayEquals(fsynced, Files.readAllBytes(mnt.resolve("fsynced.bin")));
       try (Stream<Path> left = Files.list(mnt.resolve("dir"))) {
         assertEquals(List.of(), left.collect(Collectors.toList()), "no .fuse_hidden leftover");
@@ -90,8 +100,7 @@ class EmbeddedCrashIT {
     Path mnt = Files.createDirectories(tmp.resolve("mnt"));
     String data = tmp.resolve("data").toString();
     int renames;
-    try (DvsProcess mount = DvsProcess.start("mount", "--data", data, mnt.toString())) {
-      mount.await("mounted at", START_TIMEOUT_MS);
+    try (DvsProcess mount = mounted(data, mnt)) {
       Path target = mnt.resolve("target");
       Files.writeString(target, "version 0");
       try (FileChannel d = FileChannel.open(mnt, StandardOpenOption.READ)) {
@@ -116,8 +125,7 @@ class EmbeddedCrashIT {
     }
     assertEquals(0, TestTrees.run(tmp, "fusermount", "-u", "-z", mnt.toString()));
 
-    try (DvsProcess mount = DvsProcess.start("mount", "--data", data, mnt.toString())) {
-      mount.await("mounted at", START_TIMEOUT_MS);
+    try (DvsProcess mount = mounted(data, mnt)) {
       Path target = mnt.resolve("target");
       List<String> names;
       try (Stream<Path> left = Files.list(mnt)) {
@@ -142,8 +150,7 @@ class EmbeddedCrashIT {
     Path mnt = Files.createDirectories(tmp.resolve("mnt"));
     String data = tmp.resolve("data").toString();
     Process sitter;
-    try (DvsProcess mount = DvsProcess.start("mount", "--data", data, mnt.toString())) {
-      mount.await("mounted at", START_TIMEOUT_MS);
+    try (DvsProcess mount = mounted(data, mnt)) {
       Files.writeString(mnt.resolve("written"), "kept");
       sitter = new ProcessBuilder("sh", "-c", "cd " + mnt + " && exec sleep 60").start();
       TestTrees.await("the sitter inside", START_TIMEOUT_MS, () -> TestTrees.run(tmp, "sh", "-c",
@@ -156,8 +163,7 @@ class EmbeddedCrashIT {
       TestTrees.run(tmp, "fusermount", "-u", "-z", mnt.toString());
     }
     sitter.destroyForcibly().waitFor();
-    try (DvsProcess mount = DvsProcess.start("mount", "--data", data, mnt.toString())) {
-      mount.await("mounted at", START_TIMEOUT_MS);
+    try (DvsProcess mount = mounted(data, mnt)) {
       assertEquals("kept", Files.readString(mnt.resolve("written")));
       assertEquals(0, mount.terminate(), mount.output());
     }

@@ -111,16 +111,26 @@ class MetadataJournalTest {
     assertEquals(250_000, queued, "every record queued, none shipped");
   }
 
+  /**
+   * libfuse hiding an open "b" (inode 7), as Namespace queues it under its lock. Returns
+   * System.nanoTime() from just before the hide is marked.
+   */
+  private long hideB(Object namespace) {
+    synchronized (namespace) {
+      journal.append(new DeleteDirent(1, "b"));
+      journal.append(new PutDirent(1, ".fuse_hidden0000000100000001", 7));
+      long before = System.nanoTime();
+      journal.hidden();
+      return before;
+    }
+  }
+
   /** libfuse's rename over an open "b": hide "b", then rename "a" onto "b", on one thread. */
   @Test
   void aCutRightAfterAHideWaitsForItsRename() throws Exception {
     Object namespace = new Object();
     journal.cutBetweenOperationsOf(namespace);
-    synchronized (namespace) {
-      journal.append(new DeleteDirent(1, "b"));
-      journal.append(new PutDirent(1, ".fuse_hidden0000000100000001", 7));
-      journal.hidden();
-    }
+    hideB(namespace);
     assertTrue(journal.awaitingHidePair());
     synchronized (namespace) { // the rename that follows, on the same thread
       journal.append(new DeleteDirent(1, "a"));
@@ -134,11 +144,7 @@ class MetadataJournalTest {
   void theEndOfTheHidingRequestEndsTheWait() throws Exception {
     Object namespace = new Object();
     journal.cutBetweenOperationsOf(namespace);
-    synchronized (namespace) { // unlink of an open file: a hide and nothing more
-      journal.append(new DeleteDirent(1, "b"));
-      journal.append(new PutDirent(1, ".fuse_hidden0000000100000001", 7));
-      journal.hidden();
-    }
+    hideB(namespace); // unlink of an open file: a hide and nothing more
     CompletableFuture.runAsync(journal::requestEnded).get(); // another worker's request
     assertTrue(journal.awaitingHidePair());
     journal.requestEnded();
@@ -150,13 +156,7 @@ class MetadataJournalTest {
   void aHideWithNothingAfterItShipsAfterTheWait() throws Exception {
     Object namespace = new Object();
     journal.cutBetweenOperationsOf(namespace);
-    long start;
-    synchronized (namespace) { // unlink of an open file: a hide and nothing more
-      journal.append(new DeleteDirent(1, "b"));
-      journal.append(new PutDirent(1, ".fuse_hidden0000000100000001", 7));
-      start = System.nanoTime();
-      journal.hidden();
-    }
+    long start = hideB(namespace); // unlink of an open file: a hide and nothing more
     // Another thread's change does not end the wait: only the hiding thread's rename would.
     CompletableFuture.runAsync(() -> journal.append(new PutDirent(1, "c", 9))).get();
     assertTrue(journal.awaitingHidePair());
